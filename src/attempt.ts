@@ -1,0 +1,102 @@
+/**
+ * One HTTP attempt through the rest of the SDK's middleware chain: a live abort signal for it, the
+ * retry-count header, and the outcome reduced to what the classification table needs.
+ */
+import type { MiddlewareNext } from '@anthropic-ai/sdk';
+type APIRequest = Parameters<MiddlewareNext>[0];
+import { classifyFailure, type Classification, type FailureInfo } from './classify.js';
+import { parseRetryAfter } from './delay.js';
+
+export type AttemptOutcome =
+  | { readonly kind: 'response'; readonly response: Response }
+  | {
+      readonly kind: 'failed-response';
+      /** A replayable copy of the error response, for the SDK to build its typed error from. */
+      readonly response: Response;
+      readonly classification: Classification;
+      readonly retryAfterMs: number | undefined;
+    }
+  | { readonly kind: 'failed-connection'; readonly error: unknown; readonly classification: Classification };
+
+/** The header the SDK uses to tell the server which retry an attempt is. */
+export const RETRY_COUNT_HEADER = 'x-stainless-retry-count';
+
+/**
+ * The request for attempt `retry` (0 = first). The SDK shares one abort controller across a call's
+ * inner fetches, and its per-attempt timer aborts that controller for good: once it has fired, a
+ * resend gets its own timeout instead, linked to the call's signal.
+ */
+export function attemptRequest(request: APIRequest, retry: number, callSignal: AbortSignal, timeoutMs: number): APIRequest {
+  const shared = request.signal ?? undefined;
+  const signal =
+    shared && !shared.aborted ? AbortSignal.any([shared, callSignal])
+    : AbortSignal.any([callSignal, AbortSignal.timeout(timeoutMs)]);
+  if (retry === 0) return { ...request, signal };
+  const headers = new Headers(request.headers);
+  headers.set(RETRY_COUNT_HEADER, String(retry));
+  return { ...request, headers, signal };
+}
+
+function connectionKind(error: unknown): FailureInfo['connection'] {
+  const seen = new Set<unknown>();
+  let e: unknown = error;
+  while (e && typeof e === 'object' && !seen.has(e)) {
+    seen.add(e);
+    const { name, code } = e as { name?: string; code?: string };
+    if (name === 'AbortError' || name === 'TimeoutError') return 'timeout';
+    if (code === 'ECONNREFUSED') return 'refused';
+    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return 'reset';
+    e = (e as { cause?: unknown }).cause;
+  }
+  return 'other';
+}
+
+export function classifyConnectionError(error: unknown, idempotent: boolean): Classification {
+  return classifyFailure({ connection: connectionKind(error), idempotent });
+}
+
+interface ErrorBody {
+  error?: { type?: unknown; details?: { error_code?: unknown } | null };
+}
+
+/**
+ * Reads an error response (small: the API's error envelope, or the edge's HTML page for 413) and
+ * classifies it. The returned response is a fresh copy, since this one's body is consumed.
+ */
+export async function readFailedResponse(response: Response, now: number): Promise<AttemptOutcome> {
+  const text = await response.text().catch(() => '');
+  let body: ErrorBody | undefined;
+  try {
+    body = JSON.parse(text) as ErrorBody;
+  } catch {
+    body = undefined;
+  }
+  const type = body?.error?.type;
+  const code = body?.error?.details?.error_code;
+  const header = response.headers.get('x-should-retry');
+  const classification = classifyFailure({
+    status: response.status,
+    errorType: typeof type === 'string' ? type : undefined,
+    errorCode: typeof code === 'string' ? code : undefined,
+    shouldRetry: header === 'true' ? true : header === 'false' ? false : undefined,
+  });
+  return {
+    kind: 'failed-response',
+    response: new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers }),
+    classification,
+    retryAfterMs: parseRetryAfter(response.headers, now),
+  };
+}
+
+/** Whether the request body can be sent again (a one-shot stream cannot). */
+export function isReplayable(body: unknown): boolean {
+  return (
+    body == null ||
+    typeof body === 'string' ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof Blob ||
+    body instanceof FormData ||
+    body instanceof URLSearchParams
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * The delay policy: `retry-after` first, else exponential backoff with full jitter, capped; and the
+ * decision to fail at once when the wait would overrun the caps. Pure: the clock and the random
+ * source are parameters.
+ */
+import type { Classification } from './classify.js';
+
+export type DelaySource = 'retry-after' | 'backoff';
+
+/**
+ * The wait the server asked for, in ms, from `retry-after-ms` (ms), else `retry-after` (whole
+ * seconds, or an HTTP date). `undefined` when absent or unparseable.
+ */
+export function parseRetryAfter(headers: Headers | undefined | null, now: number = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const ms = headers.get('retry-after-ms');
+  if (ms !== null && ms.trim() !== '') {
+    const value = Number(ms);
+    if (Number.isFinite(value) && value >= 0) return Math.ceil(value);
+  }
+  const raw = headers.get('retry-after');
+  if (raw === null || raw.trim() === '') return undefined;
+  const text = raw.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/**
+ * Full-jitter exponential backoff (AWS, "Exponential Backoff And Jitter"): uniform in
+ * `[0, min(maxDelayMs, baseDelayMs · 2^(retry−1))]`. `retry` counts from 1.
+ */
+export function backoffDelay(retry: number, baseDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, retry - 1));
+  return Math.round(random() * ceiling);
+}
+
+export interface DelayPolicy {
+  readonly maxRetries: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxRetryAfterMs: number;
+}
+
+export interface RetryQuestion {
+  readonly classification: Classification;
+  /** The server's wait, from {@link parseRetryAfter}. */
+  readonly retryAfterMs: number | undefined;
+  /** Which retry this would be, from 1. */
+  readonly retry: number;
+  readonly now: number;
+  /** Epoch ms by which the whole call must end; `Infinity` for none. */
+  readonly deadline: number;
+}
+
+export type RetryDecision =
+  | { readonly retry: true; readonly delayMs: number; readonly source: DelaySource }
+  | {
+      readonly retry: false;
+      readonly why: 'not_retryable' | 'retries_exhausted' | 'retry_after_too_long' | 'deadline';
+      /** The wait that was refused, when there was one. */
+      readonly delayMs?: number;
+    };
+
+/**
+ * Decides whether and how long to wait before retry number `q.retry`. Never shortens a
+ * `retry-after`; fails at once (rather than sleeping) when the wait exceeds `maxRetryAfterMs` or
+ * would end past the deadline.
+ */
+export function decideRetry(q: RetryQuestion, policy: DelayPolicy, random: () => number = Math.random): RetryDecision {
+  if (!q.classification.retryable) return { retry: false, why: 'not_retryable' };
+  if (q.retry > policy.maxRetries) return { retry: false, why: 'retries_exhausted' };
+  if (q.retryAfterMs !== undefined) {
+    if (q.retryAfterMs > policy.maxRetryAfterMs) {
+      return { retry: false, why: 'retry_after_too_long', delayMs: q.retryAfterMs };
+    }
+    if (q.now + q.retryAfterMs >= q.deadline) return { retry: false, why: 'deadline', delayMs: q.retryAfterMs };
+    return { retry: true, delayMs: q.retryAfterMs, source: 'retry-after' };
+  }
+  const delayMs = backoffDelay(q.retry, policy.baseDelayMs, policy.maxDelayMs, random);
+  if (q.now + delayMs >= q.deadline) return { retry: false, why: 'deadline', delayMs };
+  return { retry: true, delayMs, source: 'backoff' };
+}

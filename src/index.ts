@@ -1,0 +1,37 @@
+/**
+ * claude-otel-gateway: retries by one error table, a concurrency ramp per API key and model, and
+ * OpenTelemetry spans for every attempt and wait, as a plugin for `@anthropic-ai/sdk`.
+ *
+ * @example
+ * ```ts
+ * import Anthropic from '@anthropic-ai/sdk';
+ * import { withGateway } from 'claude-otel-gateway';
+ * const client = withGateway(new Anthropic());
+ * const msg = await client.messages.create({ model, max_tokens, messages }); // retried, ramped, traced
+ * ```
+ * @packageDocumentation
+ */
+export { withGateway, createGateway, isWrapped, type Gateway } from './gateway.js';
+export { loadConfig, SETTINGS, type GatewayOptions, type GatewayConfig } from './config.js';
+export {
+  classifyError,
+  STATUS_TABLE,
+  SPEND_LIMIT_CODES,
+  RAMP_LIMIT_CODE,
+  type Classification,
+  type FailureInfo,
+  type FailureReason,
+  type Throttle,
+} from './classify.js';
+export {
+  parseRetryAfter,
+  backoffDelay,
+  decideRetry,
+  type DelayPolicy,
+  type DelaySource,
+  type RetryDecision,
+  type RetryQuestion,
+} from './delay.js';
+export type { LimiterSnapshot } from './limiter.js';
+export { GatewayConfigError, GatewayRequestError } from './errors.js';
+export * as attributes from './semconv.js';

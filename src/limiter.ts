@@ -1,0 +1,171 @@
+/**
+ * One limiter per API key and model (the API's limits are per model): a p-limit queue whose
+ * concurrency the ramp moves, a hold gate that keeps every attempt back until a `retry-after`
+ * passes, and pacing from the rate-limit headers.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { Throttle } from './classify.js';
+import type { GatewayConfig } from './config.js';
+import { PACED_BUCKETS, observe, readBucket, waitFor, type BucketName, type BucketView } from './pacer.js';
+import { initialRamp, rampDown, rampUp, type RampState } from './ramp.js';
+import { sleep } from './wait.js';
+
+/** What one attempt costs each paced bucket. */
+export type AttemptCost = Readonly<Record<BucketName, number>>;
+
+/** A held concurrency slot. */
+export interface Slot {
+  /** Frees the slot; idempotent. */
+  release(): void;
+  /** Time spent waiting for the slot, the hold and pacing. */
+  readonly waitedMs: number;
+  /** The limit and the queue depth when the call joined the queue. */
+  readonly limitAtQueue: number;
+  readonly queueDepthAtQueue: number;
+  /** Dispatch bookkeeping for pacing: cumulative cost dispatched, this attempt included. */
+  readonly spent: AttemptCost;
+  readonly dispatchedAt: number;
+}
+
+export interface LimiterSnapshot {
+  readonly model: string;
+  readonly limit: number;
+  readonly active: number;
+  readonly queued: number;
+  /** Epoch ms until which attempts are held after a `retry-after`; 0 when none. */
+  readonly holdUntil: number;
+  /** Last-seen `remaining` per paced bucket. */
+  readonly remaining: Partial<Record<BucketName, number>>;
+}
+
+const BUCKETS = Object.keys(PACED_BUCKETS) as BucketName[];
+
+export class ModelLimiter {
+  private readonly queue: LimitFunction;
+  private ramp: RampState;
+  private holdUntil = 0;
+  private succeeded = false;
+  private readonly views: Partial<Record<BucketName, BucketView>> = {};
+  private readonly spent: Record<BucketName, number> = { requests: 0, inputTokens: 0 };
+
+  constructor(
+    readonly model: string,
+    private readonly config: GatewayConfig,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.ramp = initialRamp(config.concurrencyInitial, config, now());
+    this.queue = pLimit(config.concurrencyInitial);
+  }
+
+  snapshot(): LimiterSnapshot {
+    const remaining: Partial<Record<BucketName, number>> = {};
+    for (const b of BUCKETS) if (this.views[b]) remaining[b] = this.views[b].remaining;
+    return {
+      model: this.model,
+      limit: this.queue.concurrency,
+      active: this.queue.activeCount,
+      queued: this.queue.pendingCount,
+      holdUntil: this.holdUntil > this.now() ? this.holdUntil : 0,
+      remaining,
+    };
+  }
+
+  /**
+   * Waits for a slot, then for any hold and for the paced buckets to admit `cost`. Rejects with the
+   * signal's reason if it aborts first; an aborted call leaves the queue at once.
+   */
+  async acquire(cost: AttemptCost, signal?: AbortSignal): Promise<Slot> {
+    const queuedAt = this.now();
+    const limitAtQueue = this.queue.concurrency;
+    const queueDepthAtQueue = this.queue.pendingCount + Math.max(0, this.queue.activeCount - limitAtQueue + 1);
+    this.tick();
+    const free = await this.slot(signal);
+    try {
+      for (;;) {
+        const now = this.now();
+        let wait = Math.max(0, this.holdUntil - now);
+        for (const b of BUCKETS) wait = Math.max(wait, waitFor(this.views[b], now, this.spent[b], cost[b]));
+        if (wait === 0) break;
+        await sleep(wait, signal);
+      }
+    } catch (error) {
+      free();
+      throw error;
+    }
+    // Charged synchronously with the decision, so concurrent slot holders see each other's spend.
+    for (const b of BUCKETS) this.spent[b] += cost[b];
+    let released = false;
+    const dispatchedAt = this.now();
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        free();
+        this.tick();
+      },
+      waitedMs: dispatchedAt - queuedAt,
+      limitAtQueue,
+      queueDepthAtQueue,
+      spent: { ...this.spent },
+      dispatchedAt,
+    };
+  }
+
+  private slot(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      let state: 'queued' | 'aborted' | 'running' = 'queued';
+      const onAbort = () => {
+        if (state !== 'queued') return;
+        state = 'aborted';
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      void this.queue(
+        () =>
+          new Promise<void>((free) => {
+            signal?.removeEventListener('abort', onAbort);
+            // An aborted call's turn frees its slot at once.
+            if (state === 'aborted') return free();
+            state = 'running';
+            resolve(() => free());
+          }),
+      );
+    });
+  }
+
+  /** Records the rate-limit headers of a response to an attempt dispatched with `slot`. */
+  observe(headers: Headers, slot: Slot): void {
+    for (const b of BUCKETS) {
+      const seen = readBucket(headers, PACED_BUCKETS[b]);
+      if (seen) this.views[b] = observe(this.views[b], seen, slot.dispatchedAt, slot.spent[b]);
+    }
+  }
+
+  /** Holds every attempt for this key and model until `ms` from now. */
+  hold(ms: number): void {
+    this.holdUntil = Math.max(this.holdUntil, this.now() + ms);
+  }
+
+  onSuccess(): void {
+    this.succeeded = true;
+    this.tick();
+  }
+
+  onThrottle(throttle: Throttle): void {
+    this.setRamp(rampDown(this.ramp, this.config, this.now(), throttle));
+  }
+
+  private tick(): void {
+    const saturated = this.queue.pendingCount > 0;
+    const next = rampUp(this.ramp, this.config, this.now(), saturated, this.succeeded);
+    if (next !== this.ramp) this.succeeded = false;
+    this.setRamp(next);
+  }
+
+  private setRamp(next: RampState): void {
+    if (next === this.ramp) return;
+    this.ramp = next;
+    this.queue.concurrency = next.limit;
+  }
+}

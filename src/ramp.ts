@@ -1,0 +1,59 @@
+/**
+ * The concurrency ramp: slow start (doubling) up to the first throttle, then additive increase
+ * while work is queued and calls succeed; multiplicative cuts on throttles, harder on the
+ * acceleration limit. Pure state transitions; the clock is a parameter.
+ */
+import type { Throttle } from './classify.js';
+
+export interface RampSettings {
+  readonly concurrencyMin: number;
+  readonly concurrencyMax: number;
+  readonly rampIntervalMs: number;
+  readonly rampStep: number;
+}
+
+export interface RampState {
+  readonly limit: number;
+  /** Slow-start threshold: doubling below it, adding `rampStep` above it. */
+  readonly threshold: number;
+  readonly lastChangeAt: number;
+  readonly lastCutAt: number;
+  /** The limit before the latest cut, so throttles of one congestion event cut once. */
+  readonly cutFrom: number;
+}
+
+/** Multiplicative decrease per throttle kind (CUBIC's β = 0.7 for ordinary throttles). */
+export const CUT_FACTOR: Readonly<Record<Exclude<Throttle, 'none'>, number>> = {
+  rate: 0.7,
+  overload: 0.7,
+  ramp: 0.5,
+};
+
+export function initialRamp(initial: number, s: RampSettings, now: number): RampState {
+  return { limit: initial, threshold: s.concurrencyMax, lastChangeAt: now, lastCutAt: -Infinity, cutFrom: initial };
+}
+
+/**
+ * Raises the limit by one step when an interval has passed since the last change, work is waiting
+ * (`saturated`), and at least one call succeeded since (`succeeded`). Otherwise unchanged.
+ */
+export function rampUp(state: RampState, s: RampSettings, now: number, saturated: boolean, succeeded: boolean): RampState {
+  if (!saturated || !succeeded || state.limit >= s.concurrencyMax) return state;
+  if (now - state.lastChangeAt < s.rampIntervalMs) return state;
+  const next = state.limit < state.threshold ? Math.min(state.threshold, state.limit * 2) : state.limit + s.rampStep;
+  return { ...state, limit: Math.min(s.concurrencyMax, Math.max(state.limit + 1, next)), lastChangeAt: now };
+}
+
+/**
+ * Cuts the limit on a throttle. Throttles that arrive within one interval of the last cut are one
+ * congestion event (the in-flight calls all see it) and do not cut again, except that an
+ * acceleration-limit throttle may deepen an ordinary cut.
+ */
+export function rampDown(state: RampState, s: RampSettings, now: number, throttle: Throttle): RampState {
+  if (throttle === 'none') return state;
+  const recent = now - state.lastCutAt < s.rampIntervalMs;
+  const base = recent ? state.cutFrom : state.limit;
+  const target = Math.max(s.concurrencyMin, Math.floor(base * CUT_FACTOR[throttle]));
+  if (target >= state.limit) return state;
+  return { limit: target, threshold: target, lastChangeAt: now, lastCutAt: recent ? state.lastCutAt : now, cutFrom: base };
+}

@@ -1,0 +1,116 @@
+/**
+ * Streamed (SSE) responses: peek up to the first content so an `event: error` that arrives before
+ * any content can be retried without the consumer seeing it, then hand the SDK a body that replays
+ * what was peeked and reports when the read ends (completed, cut, failed or cancelled), so the
+ * concurrency slot and the spans are held exactly as long as the stream.
+ */
+import { APIConnectionError } from '@anthropic-ai/sdk';
+
+/** How the consumer's read of a stream ended. */
+export type StreamEnd = 'completed' | 'cut' | 'failed' | 'canceled';
+
+export interface Peeked {
+  /** Bytes read so far, replayed to the consumer. */
+  readonly chunks: Uint8Array[];
+  /** The `error.type` of an `event: error` seen before any content; undefined otherwise. */
+  readonly errorBeforeContent: string | undefined;
+  /** Whether the first content event was seen (time to first chunk). */
+  readonly sawContent: boolean;
+  readonly ended: boolean;
+}
+
+/** Stop peeking after this much without content: no retry of an error past it. */
+const PEEK_LIMIT_BYTES = 64 * 1024;
+const CONTENT_EVENT = /(^|\n)event: *content_block_(start|delta)/;
+const ERROR_EVENT = /(^|\n)event: *error\r?\ndata: *(\{[^\n]*\})/;
+
+/** Reads `reader` until the first content event, an error event, the end, or the peek limit. */
+export async function peekStream(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Peeked> {
+  const decoder = new TextDecoder();
+  const chunks: Uint8Array[] = [];
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { chunks, errorBeforeContent: undefined, sawContent: false, ended: true };
+    chunks.push(value);
+    text += decoder.decode(value, { stream: true });
+    const error = ERROR_EVENT.exec(text);
+    const content = CONTENT_EVENT.exec(text);
+    if (error && (!content || error.index < content.index)) {
+      let type = 'overloaded_error';
+      try {
+        const parsed = JSON.parse(error[2]!) as { error?: { type?: unknown } };
+        if (typeof parsed.error?.type === 'string') type = parsed.error.type;
+      } catch {}
+      return { chunks, errorBeforeContent: type, sawContent: false, ended: false };
+    }
+    if (content) return { chunks, errorBeforeContent: undefined, sawContent: true, ended: false };
+    if (text.length > PEEK_LIMIT_BYTES) return { chunks, errorBeforeContent: undefined, sawContent: false, ended: false };
+  }
+}
+
+const STOP_EVENT = 'event: message_stop';
+
+/**
+ * A body that first replays `peeked`, then the rest of `reader`; calls `onEnd` once when the read
+ * ends. A body that ends before `message_stop` (a cut stream) errors, so the consumer is told
+ * instead of receiving a silently truncated message.
+ */
+export function trackedBody(
+  peeked: Peeked,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  onEnd: (how: StreamEnd, error?: unknown) => void,
+  onFirstContent: () => void,
+): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  let tail = '';
+  let sawStop = false;
+  let sawContent = peeked.sawContent;
+  let ended = false;
+  const end = (how: StreamEnd, error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    onEnd(how, error);
+  };
+  // Only the last few bytes are kept to find `message_stop` across chunk boundaries.
+  const scan = (chunk: Uint8Array) => {
+    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
+    if (!sawContent && CONTENT_EVENT.test(tail)) {
+      sawContent = true;
+      onFirstContent();
+    }
+    if (!sawStop && tail.includes(STOP_EVENT)) sawStop = true;
+  };
+  for (const c of peeked.chunks) scan(c);
+  const queue = [...peeked.chunks];
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = queue.shift();
+      if (next) return controller.enqueue(next);
+      try {
+        const { done, value } = peeked.ended ? { done: true as const, value: undefined } : await reader.read();
+        if (done || !value) {
+          if (sawStop) {
+            end('completed');
+            controller.close();
+          } else {
+            const error = new APIConnectionError({ message: 'Stream ended before message_stop (connection cut mid-stream).' });
+            end('cut', error);
+            controller.error(error);
+          }
+          return;
+        }
+        scan(value);
+        controller.enqueue(value);
+      } catch (error) {
+        // An abort of the request (the consumer broke out of the stream) is a cancellation.
+        end((error as { name?: string } | null)?.name === 'AbortError' ? 'canceled' : 'failed', error);
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      end('canceled');
+      await reader.cancel(reason).catch(() => {});
+    },
+  });
+}
