@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     // Real HTTP on loopback and real timers: keep files isolated, but let two run at once.
     pool: 'forks',
     testTimeout: 30_000,

@@ -20,8 +20,24 @@ export interface Gateway {
    * wrapped (by any gateway) is returned as it is.
    */
   wrap<C extends BaseAnthropic>(client: C): C;
+  /**
+   * Sends `client`'s own calls through this gateway from now on, changing it in place (its
+   * middleware and `maxRetries`). For instrumentation, where the application holds the client.
+   */
+  adopt(client: BaseAnthropic): void;
   /** The state of each limiter: model, concurrency limit, in flight, queued, hold, remaining budget. */
   limiters(): LimiterSnapshot[];
+}
+
+type RequestOptionsArg = Parameters<BaseAnthropic['request']>[0];
+
+/** Moves a per-request `maxRetries` to the gateway; the SDK's stays 0 so nothing retries twice. */
+export function moveRequestRetries(options: RequestOptionsArg): RequestOptionsArg {
+  const move = (o: Awaited<RequestOptionsArg>) =>
+    o.maxRetries === undefined ? o : { ...o, maxRetries: 0, [REQUEST_MAX_RETRIES]: o.maxRetries };
+  return typeof (options as PromiseLike<unknown>).then === 'function'
+    ? Promise.resolve(options).then(move)
+    : move(options as Awaited<RequestOptionsArg>);
 }
 
 /** Hashes an auth header so no key is ever kept as a map key, logged or exported. */
@@ -40,12 +56,8 @@ function gatewayClass(Base: new (...args: never[]) => BaseAnthropic): object {
   const known = wrappedClasses.get(Base);
   if (known) return known;
   const Wrapped = class extends (Base as unknown as typeof BaseAnthropic) {
-    override request<Rsp>(...args: Parameters<BaseAnthropic['request']>) {
-      const [options, remaining] = args;
-      const move = (o: Awaited<typeof options>) =>
-        o.maxRetries === undefined ? o : { ...o, maxRetries: 0, [REQUEST_MAX_RETRIES]: o.maxRetries };
-      const moved = typeof (options as PromiseLike<unknown>).then === 'function' ? Promise.resolve(options).then(move) : move(options as Awaited<typeof options>);
-      return super.request<Rsp>(moved, remaining);
+    override request<Rsp>(...[options, remaining]: Parameters<BaseAnthropic['request']>) {
+      return super.request<Rsp>(moveRequestRetries(options), remaining);
     }
   };
   Object.defineProperty(Wrapped, 'name', { value: Base.name });
@@ -86,6 +98,11 @@ export function createGateway(options: GatewayOptions = {}, env: Record<string, 
   return {
     config,
     limiters: snapshots,
+    adopt(client: BaseAnthropic): void {
+      if (config.disabled || isWrapped(client)) return;
+      client.middleware = [createMiddleware(core, client.timeout), ...client.middleware];
+      client.maxRetries = 0;
+    },
     wrap<C extends BaseAnthropic>(client: C): C {
       if (config.disabled || isWrapped(client)) return client;
       const wrapped = client.withOptions({
@@ -114,12 +131,16 @@ const shared = new Map<string, Gateway>();
  * @throws {GatewayConfigError} when an option or `CLAUDE_GATEWAY_*` variable is invalid.
  */
 export function withGateway<C extends BaseAnthropic>(client: C, options: GatewayOptions = {}): C {
-  const config = loadConfig(options);
-  const id = JSON.stringify(config);
+  return sharedGateway(options).wrap(client);
+}
+
+/** The gateway shared by every caller with the same settings. */
+export function sharedGateway(options: GatewayOptions = {}): Gateway {
+  const id = JSON.stringify(loadConfig(options));
   let gateway = shared.get(id);
   if (!gateway) {
     gateway = createGateway(options);
     shared.set(id, gateway);
   }
-  return gateway.wrap(client);
+  return gateway;
 }

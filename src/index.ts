@@ -35,3 +35,4 @@ export {
 export type { LimiterSnapshot } from './limiter.js';
 export { GatewayConfigError, GatewayRequestError } from './errors.js';
 export * as attributes from './semconv.js';
+export { AnthropicGatewayInstrumentation, type AnthropicGatewayInstrumentationConfig } from './instrumentation.js';

@@ -21,7 +21,8 @@ export interface Peeked {
 
 /** Stop peeking after this much without content: no retry of an error past it. */
 const PEEK_LIMIT_BYTES = 64 * 1024;
-const CONTENT_EVENT = /(^|\n)event: *content_block_(start|delta)/;
+// The first delta is the first content the consumer would see (and time to first chunk).
+const CONTENT_EVENT = /(^|\n)event: *content_block_delta/;
 const ERROR_EVENT = /(^|\n)event: *error\r?\ndata: *(\{[^\n]*\})/;
 
 /** Reads `reader` until the first content event, an error event, the end, or the peek limit. */

@@ -1,0 +1,77 @@
+/** Concurrency: the ramp, the hold after retry-after, pacing, and aborts while queued. */
+import Anthropic from '@anthropic-ai/sdk';
+import { describe, expect, it } from 'vitest';
+import { createFetchAudit } from '../../src/sim/audit.js';
+import { gatewayClient, PARAMS, sim, until } from '../helpers.js';
+
+describe('limiter', () => {
+  it('starts low and never has more in flight than the limit', async () => {
+    const s = await sim({ latency: { ttftMs: 30, msPerToken: 0 } });
+    const { client } = gatewayClient(s, { concurrencyInitial: 3, concurrencyMax: 3 });
+    await Promise.all(Array.from({ length: 12 }, () => client.messages.create(PARAMS)));
+    expect(s.stats().peakInFlight).toBe(3);
+  });
+
+  it('ramps up while work is queued and calls succeed', async () => {
+    const s = await sim({ latency: { ttftMs: 20, msPerToken: 0 } });
+    const { gateway, client } = gatewayClient(s, { concurrencyInitial: 2, rampIntervalMs: 20, concurrencyMax: 32 });
+    await Promise.all(Array.from({ length: 200 }, () => client.messages.create(PARAMS)));
+    expect(gateway.limiters()[0]!.limit).toBeGreaterThan(8);
+    expect(s.stats().peakInFlight).toBeGreaterThan(8);
+  });
+
+  it('after a 429 with retry-after, holds every attempt for that key and model until it passes', async () => {
+    const s = await sim({ requestsPerMinute: 1200, burst: 4 });
+    const audit = createFetchAudit();
+    const { client } = gatewayClient(s, { concurrencyInitial: 16, concurrencyMax: 16 }, { fetch: audit.fetch });
+    const results = await Promise.all(Array.from({ length: 40 }, () => client.messages.create(PARAMS)));
+    expect(results).toHaveLength(40);
+    const stats = s.stats();
+    expect(stats.byStatus['429']).toBeGreaterThan(0); // the first round overran the burst
+    expect(audit.attempts()).toBe(stats.attempts);
+    expect(audit.violations()).toBe(0);
+    expect(stats.byStatus['200']).toBe(40);
+  });
+
+  it('paces from the rate-limit headers: few 429s at a steady limit', async () => {
+    const s = await sim({ requestsPerMinute: 1200, burst: 5 });
+    const { client } = gatewayClient(s, { concurrencyInitial: 8, concurrencyMax: 8 });
+    await Promise.all(Array.from({ length: 60 }, () => client.messages.create(PARAMS)));
+    const stats = s.stats();
+    expect(stats.byStatus['200']).toBe(60);
+    // Without pacing, 8 at a time against 20/s with a burst of 5 draws a 429 on most rounds.
+    expect(stats.byStatus['429'] ?? 0).toBeLessThanOrEqual(3);
+  });
+
+  it('an abort while queued rejects promptly with the SDK’s abort error and frees the queue', async () => {
+    const s = await sim({ latency: { ttftMs: 200, msPerToken: 0 } });
+    const { gateway, client } = gatewayClient(s, { concurrencyInitial: 1, concurrencyMax: 1 });
+    const first = client.messages.create(PARAMS);
+    const controllers = Array.from({ length: 300 }, () => new AbortController());
+    const queued = controllers.map((c) => client.messages.create(PARAMS, { signal: c.signal }).catch((e: unknown) => e));
+    await until(() => gateway.limiters()[0]?.queued === 300);
+    const t = Date.now();
+    for (const c of controllers) c.abort();
+    const errors = await Promise.all(queued);
+    expect(Date.now() - t).toBeLessThan(150);
+    for (const e of errors) expect(e).toBeInstanceOf(Anthropic.APIUserAbortError);
+    await first;
+    await until(() => gateway.limiters()[0]!.queued === 0 && gateway.limiters()[0]!.active === 0);
+    expect(s.stats().attempts).toBe(1);
+  });
+
+  it('an abort during a retry-after wait rejects promptly', async () => {
+    const s = await sim();
+    s.enqueue({ kind: 'error', status: 429, retryAfterSec: 5 });
+    const { client } = gatewayClient(s);
+    const c = new AbortController();
+    const call = client.messages.create(PARAMS, { signal: c.signal });
+    await until(() => s.stats().attempts === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    const t = Date.now();
+    c.abort();
+    await expect(call).rejects.toBeInstanceOf(Anthropic.APIUserAbortError);
+    expect(Date.now() - t).toBeLessThan(100);
+    expect(s.stats().attempts).toBe(1);
+  });
+});

@@ -1,0 +1,95 @@
+/** withGateway keeps the SDK's whole surface: same type, same methods, same typed errors. */
+import Anthropic from '@anthropic-ai/sdk';
+import { describe, expect, it } from 'vitest';
+import { createGateway, isWrapped, withGateway } from '../../src/index.js';
+import { FAST, gatewayClient, PARAMS, sdk, sim } from '../helpers.js';
+
+describe('the SDK surface through the gateway', () => {
+  it('returns a client of the same class, with the SDK’s retries off and the gateway on', async () => {
+    const s = await sim();
+    const original = sdk(s);
+    const client = withGateway(original, FAST);
+    expect(client).toBeInstanceOf(Anthropic);
+    expect(client).not.toBe(original);
+    expect(client.maxRetries).toBe(0);
+    expect(isWrapped(client)).toBe(true);
+    expect(isWrapped(original)).toBe(false);
+    // withOptions copies stay on the gateway.
+    expect(isWrapped(client.withOptions({ timeout: 5000 }))).toBe(true);
+  });
+
+  it('withResponse() and asResponse()', async () => {
+    const s = await sim();
+    const { client } = gatewayClient(s);
+    const { data, response, request_id } = await client.messages.create(PARAMS).withResponse();
+    expect(data.type).toBe('message');
+    expect(response.status).toBe(200);
+    expect(request_id).toMatch(/^req_/);
+    const raw = await client.messages.create(PARAMS).asResponse();
+    expect((await raw.json()).type).toBe('message');
+  });
+
+  it('messages.stream() with its events and finalMessage(), and create({ stream: true })', async () => {
+    const s = await sim();
+    const { client } = gatewayClient(s);
+    const stream = client.messages.stream(PARAMS);
+    let text = '';
+    stream.on('text', (t) => (text += t));
+    const final = await stream.finalMessage();
+    expect(final.content[0]).toMatchObject({ type: 'text' });
+    expect(text.length).toBeGreaterThan(0);
+    const events: string[] = [];
+    for await (const event of await client.messages.create({ ...PARAMS, stream: true })) events.push(event.type);
+    expect(events[0]).toBe('message_start');
+    expect(events.at(-1)).toBe('message_stop');
+  });
+
+  it('countTokens, models.list and beta.messages', async () => {
+    const s = await sim();
+    const { client } = gatewayClient(s);
+    expect((await client.messages.countTokens({ model: PARAMS.model, messages: PARAMS.messages })).input_tokens).toBeGreaterThan(0);
+    const models = [];
+    for await (const m of client.models.list()) models.push(m.id);
+    expect(models).toContain(PARAMS.model);
+    expect((await client.beta.messages.create(PARAMS)).type).toBe('message');
+  });
+
+  it('the application’s own middleware still runs once per HTTP attempt', async () => {
+    const s = await sim();
+    s.enqueue({ kind: 'error', status: 529 });
+    const seen: string[] = [];
+    const app = sdk(s, { middleware: [async (req, next) => (seen.push(req.headers.get('x-stainless-retry-count') ?? '?'), next(req))] });
+    const client = createGateway(FAST, {}).wrap(app);
+    await client.messages.create(PARAMS);
+    expect(seen).toEqual(['0', '1']);
+  });
+
+  it('wrapping twice goes through the gateway once', async () => {
+    const s = await sim();
+    s.enqueue({ kind: 'error', status: 529 }, { kind: 'error', status: 529 });
+    const g = createGateway({ ...FAST, maxRetries: 2 }, {});
+    const twice = g.wrap(g.wrap(sdk(s)));
+    expect(twice.middleware.length).toBe(1);
+    await twice.messages.create(PARAMS);
+    expect(s.stats().attempts).toBe(3);
+  });
+
+  it('CLAUDE_GATEWAY_DISABLED leaves the client as it is (SDK retries intact)', async () => {
+    const s = await sim();
+    const original = sdk(s);
+    const g = createGateway({}, { CLAUDE_GATEWAY_DISABLED: 'true' });
+    expect(g.wrap(original)).toBe(original);
+  });
+
+  it('clients wrapped for the same key and model share one limiter', async () => {
+    const s = await sim();
+    const g = createGateway(FAST, {});
+    const a = g.wrap(sdk(s));
+    const b = g.wrap(sdk(s));
+    await Promise.all([a.messages.create(PARAMS), b.messages.create(PARAMS)]);
+    expect(g.limiters().filter((l) => l.model === PARAMS.model)).toHaveLength(1);
+    const other = g.wrap(sdk(s, { apiKey: 'sk-other-key' }));
+    await other.messages.create(PARAMS);
+    expect(g.limiters().filter((l) => l.model === PARAMS.model)).toHaveLength(2);
+  });
+});
