@@ -22,19 +22,29 @@ export type AttemptOutcome =
 export const RETRY_COUNT_HEADER = 'x-stainless-retry-count';
 
 /**
- * The request for attempt `retry` (0 = first). The SDK shares one abort controller across a call's
- * inner fetches, and its per-attempt timer aborts that controller for good: once it has fired, a
- * resend gets its own timeout instead, linked to the call's signal.
+ * The request for attempt `retry` (0 = first), sent on `signal` linked to the SDK's own. The SDK
+ * shares one abort controller across a call's inner fetches, and its per-attempt timer aborts that
+ * controller for good (after which a stream read on it reports a user abort): the gateway times
+ * each attempt out itself, just before the SDK's timer, so the SDK's never fires.
  */
-export function attemptRequest(request: APIRequest, retry: number, callSignal: AbortSignal, timeoutMs: number): APIRequest {
+export function attemptRequest(request: APIRequest, retry: number, signal: AbortSignal): APIRequest {
   const shared = request.signal ?? undefined;
-  const signal =
-    shared && !shared.aborted ? AbortSignal.any([shared, callSignal])
-    : AbortSignal.any([callSignal, AbortSignal.timeout(timeoutMs)]);
-  if (retry === 0) return { ...request, signal };
+  const linked = shared && !shared.aborted ? AbortSignal.any([shared, signal]) : signal;
+  if (retry === 0) return { ...request, signal: linked };
   const headers = new Headers(request.headers);
   headers.set(RETRY_COUNT_HEADER, String(retry));
-  return { ...request, headers, signal };
+  return { ...request, headers, signal: linked };
+}
+
+/** How much earlier than the SDK's timer the gateway's per-attempt timeout fires. */
+export function attemptTimeoutMs(sdkTimeoutMs: number): number {
+  return Math.max(1, sdkTimeoutMs - Math.min(100, Math.max(1, Math.floor(sdkTimeoutMs / 20))));
+}
+
+/** The reason an attempt is aborted on its timeout: a `TimeoutError` whose message the SDK reads as
+ * a timeout (`APIConnectionTimeoutError`) should it be the call's last failure. */
+export function attemptTimeoutReason(ms: number): DOMException {
+  return new DOMException(`Attempt timed out after ${ms} ms`, 'TimeoutError');
 }
 
 function connectionKind(error: unknown): FailureInfo['connection'] {

@@ -186,8 +186,12 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
-  main().then(
+/**
+ * Sets the process's exit code from a command's result (1 and the stack on a crash), without
+ * `process.exit()`, so the process ends by itself once nothing is left to do.
+ */
+export function exitWhenSettled(run: Promise<number>): void {
+  run.then(
     (code) => {
       process.exitCode = code;
     },
@@ -197,3 +201,5 @@ if (isEntryPoint()) {
     },
   );
 }
+
+if (isEntryPoint()) exitWhenSettled(main());

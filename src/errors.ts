@@ -1,4 +1,5 @@
 /** Errors the gateway itself raises. API failures stay the SDK's own typed errors. */
+import { AnthropicError } from '@anthropic-ai/sdk';
 
 /** A setting (option or environment variable) that is missing its accepted form. */
 export class GatewayConfigError extends Error {
@@ -18,6 +19,6 @@ export class GatewayConfigError extends Error {
  * A request the gateway refused locally, before sending a byte, because the API would refuse it
  * (e.g. a body over the endpoint's documented size limit).
  */
-export class GatewayRequestError extends Error {
+export class GatewayRequestError extends AnthropicError {
   override readonly name = 'GatewayRequestError';
 }

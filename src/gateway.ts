@@ -107,6 +107,9 @@ export function createGateway(options: GatewayOptions = {}, env: Record<string, 
       if (config.disabled || isWrapped(client)) return client;
       const wrapped = client.withOptions({
         maxRetries: 0,
+        // withOptions() would pin the resolved timeout, which turns off the SDK's check that a
+        // non-streaming call long enough to pass 10 minutes must stream: keep what the user gave.
+        timeout: (client as unknown as { _options: { timeout?: number } })._options.timeout,
         // Outermost, so the application's own middleware still runs once per HTTP attempt.
         middleware: [createMiddleware(core, client.timeout), ...client.middleware],
       });

@@ -7,6 +7,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Throttle } from './classify.js';
 import type { GatewayConfig } from './config.js';
 import { PACED_BUCKETS, observe, readBucket, waitFor, type BucketName, type BucketView } from './pacer.js';
+import { backoffDelay } from './delay.js';
 import { initialRamp, rampDown, rampUp, type RampState } from './ramp.js';
 import { sleep } from './wait.js';
 
@@ -45,6 +46,10 @@ export class ModelLimiter {
   private ramp: RampState;
   private holdUntil = 0;
   private succeeded = false;
+  /** Throttle events (one per ramp cut) since the last success: an outage when above one. */
+  private throttleEvents = 0;
+  private lastThrottleEventAt = -Infinity;
+  private outageHoldMs = 0;
   private readonly views: Partial<Record<BucketName, BucketView>> = {};
   private readonly spent: Record<BucketName, number> = { requests: 0, inputTokens: 0 };
 
@@ -149,11 +154,29 @@ export class ModelLimiter {
 
   onSuccess(): void {
     this.succeeded = true;
+    this.throttleEvents = 0;
     this.tick();
   }
 
-  onThrottle(throttle: Throttle): void {
-    this.setRamp(rampDown(this.ramp, this.config, this.now(), throttle));
+  /**
+   * A throttle (429, 529) cuts the limit. With a `retry-after`, every attempt for this key and
+   * model waits it out. Without one, a second throttle event with no success in between means an
+   * outage: every attempt waits a shared, growing, jittered backoff, so calls queue here instead of
+   * spending their retries on attempts that would fail, and one probe at a time finds the end.
+   */
+  onThrottle(throttle: Throttle, retryAfterMs?: number): void {
+    const now = this.now();
+    this.setRamp(rampDown(this.ramp, this.config, now, throttle));
+    if (retryAfterMs !== undefined) return this.hold(retryAfterMs);
+    // Throttles within one ramp interval are one congestion event (the in-flight calls all see it).
+    if (now - this.lastThrottleEventAt >= this.config.rampIntervalMs) {
+      this.lastThrottleEventAt = now;
+      this.throttleEvents++;
+      // One limiter, nothing to desynchronise: half-jitter keeps the probe spacing growing.
+      this.outageHoldMs = backoffDelay(this.throttleEvents - 1, this.config.baseDelayMs, this.config.maxDelayMs, () => 0.5 + Math.random() / 2);
+    }
+    // In an outage every throttle renews the hold, so queued attempts never drain into it.
+    if (this.throttleEvents >= 2) this.hold(this.outageHoldMs);
   }
 
   private tick(): void {

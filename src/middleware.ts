@@ -8,6 +8,8 @@ import { context as otelContext, type Span } from '@opentelemetry/api';
 import pRetry, { AbortError as StopRetrying } from 'p-retry';
 import {
   attemptRequest,
+  attemptTimeoutMs,
+  attemptTimeoutReason,
   classifyConnectionError,
   isReplayable,
   readFailedResponse,
@@ -21,6 +23,7 @@ import { recordAttemptDuration, recordOperation, recordRetry } from './metrics.j
 import * as A from './semconv.js';
 import { CallSpans, guard, usageAttributes, type AttemptSpan, type UsageLike } from './spans.js';
 import { peekStream, trackedBody, type StreamEnd } from './stream.js';
+import { checkBodySize } from './limits.js';
 import { sleep } from './wait.js';
 import type { RetryBudget } from './budget.js';
 
@@ -97,6 +100,7 @@ function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
 export function createMiddleware(core: GatewayCore, clientTimeoutMs: number): Middleware {
   const middleware: Middleware = (request, next, ctx) => {
     if (!ctx.options) return next(request); // credential exchanges: not an API call
+    checkBodySize(ctx.options.path, request.body);
     return runCall(core, request, next, ctx, ctx.options, clientTimeoutMs);
   };
   Object.defineProperty(middleware, GATEWAY_MIDDLEWARE, { value: true });
@@ -149,7 +153,7 @@ async function runCall(
     requests: 1,
     inputTokens: typeof request.body === 'string' ? Math.ceil(request.body.length / 4) : 0,
   };
-  const attemptTimeoutMs = options.timeout ?? clientTimeoutMs;
+  const sdkTimeoutMs = options.timeout ?? clientTimeoutMs;
   const stream = options.stream === true;
 
   let attempts = 0;
@@ -175,9 +179,12 @@ async function runCall(
     spans.queued(queuedAt, queuedAt + slot.waitedMs, slot.limitAtQueue, slot.queueDepthAtQueue);
     attempts++;
     const span = spans.attempt(retry);
-    const req = attemptRequest(request, retry, callSignal, attemptTimeoutMs);
+    const attemptCtl = new AbortController();
+    const req = attemptRequest(request, retry, AbortSignal.any([callSignal, attemptCtl.signal]));
     span.inject(req.headers);
     const sentAt = performance.now();
+    const timeoutMs = attemptTimeoutMs(sdkTimeoutMs);
+    const timer = setTimeout(() => attemptCtl.abort(attemptTimeoutReason(timeoutMs)), timeoutMs);
     const attemptAttrs = (status?: number, errorType?: string) => ({
       [A.ATTR_HTTP_REQUEST_METHOD]: method,
       ...(status ? { [A.ATTR_HTTP_RESPONSE_STATUS_CODE]: status } : {}),
@@ -187,6 +194,7 @@ async function runCall(
     try {
       response = await otelContext.with(span.context, () => next(req));
     } catch (error) {
+      clearTimeout(timer);
       slot.release();
       const classification = classifyConnectionError(error, idempotent);
       recordAttemptDuration((performance.now() - sentAt) / 1000, attemptAttrs(undefined, classification.errorType));
@@ -201,6 +209,7 @@ async function runCall(
       }
       throw failure;
     }
+    clearTimeout(timer); // headers arrived: the SDK's timeout covers no more than that either
     recordAttemptDuration((performance.now() - sentAt) / 1000, attemptAttrs(response.status));
     span.response(response);
     guard(() => limiter.observe(response.headers, slot));
@@ -211,9 +220,8 @@ async function runCall(
     slot.release();
     if (outcome.kind !== 'failed-response') throw new Error('unreachable');
     const { classification, retryAfterMs } = outcome;
-    if (classification.throttle !== 'none') limiter.onThrottle(classification.throttle);
-    // Do not send what the server already said will fail: hold this key and model.
-    if (response.status === 429 && retryAfterMs !== undefined && classification.retryable) limiter.hold(retryAfterMs);
+    // Do not send what the server already said will fail: a retry-after holds this key and model.
+    if (classification.throttle !== 'none') limiter.onThrottle(classification.throttle, classification.retryable ? retryAfterMs : undefined);
     const failure = new AttemptFailure(outcome, span, retry);
     if (!classification.retryable) {
       failure.close({ giveUp: 'not_retryable' });
@@ -248,6 +256,12 @@ async function runCall(
         span.end();
         throw error;
       }
+      throw new AttemptFailure({ kind: 'failed-connection', error, classification: classifyConnectionError(error, idempotent) }, span, retry);
+    }
+    if (peeked.ended && !peeked.complete) {
+      // Cut before any content: nothing reached the consumer, so it is safe to send again.
+      slot.release();
+      const error = new Error('stream ended before any content');
       throw new AttemptFailure({ kind: 'failed-connection', error, classification: classifyConnectionError(error, idempotent) }, span, retry);
     }
     if (peeked.errorBeforeContent !== undefined) {

@@ -16,9 +16,13 @@ export interface Peeked {
   readonly errorBeforeContent: string | undefined;
   /** Whether the first content event was seen (time to first chunk). */
   readonly sawContent: boolean;
+  /** The body ended during the peek. */
   readonly ended: boolean;
+  /** `message_stop` was seen: the body is a whole message. */
+  readonly complete: boolean;
 }
 
+const STOP_EVENT = 'event: message_stop';
 /** Stop peeking after this much without content: no retry of an error past it. */
 const PEEK_LIMIT_BYTES = 64 * 1024;
 // The first delta is the first content the consumer would see (and time to first chunk).
@@ -32,7 +36,7 @@ export async function peekStream(reader: ReadableStreamDefaultReader<Uint8Array>
   let text = '';
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return { chunks, errorBeforeContent: undefined, sawContent: false, ended: true };
+    if (done) return { chunks, errorBeforeContent: undefined, sawContent: false, ended: true, complete: text.includes(STOP_EVENT) };
     chunks.push(value);
     text += decoder.decode(value, { stream: true });
     const error = ERROR_EVENT.exec(text);
@@ -43,14 +47,12 @@ export async function peekStream(reader: ReadableStreamDefaultReader<Uint8Array>
         const parsed = JSON.parse(error[2]!) as { error?: { type?: unknown } };
         if (typeof parsed.error?.type === 'string') type = parsed.error.type;
       } catch {}
-      return { chunks, errorBeforeContent: type, sawContent: false, ended: false };
+      return { chunks, errorBeforeContent: type, sawContent: false, ended: false, complete: false };
     }
-    if (content) return { chunks, errorBeforeContent: undefined, sawContent: true, ended: false };
-    if (text.length > PEEK_LIMIT_BYTES) return { chunks, errorBeforeContent: undefined, sawContent: false, ended: false };
+    if (content) return { chunks, errorBeforeContent: undefined, sawContent: true, ended: false, complete: false };
+    if (text.length > PEEK_LIMIT_BYTES) return { chunks, errorBeforeContent: undefined, sawContent: false, ended: false, complete: false };
   }
 }
-
-const STOP_EVENT = 'event: message_stop';
 
 /**
  * A body that first replays `peeked`, then the rest of `reader`; calls `onEnd` once when the read

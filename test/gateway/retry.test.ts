@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { gatewayClient, PARAMS, sim } from '../helpers.js';
 import type { AttemptInfo, ScriptedErrorStatus, ScriptedOutcome } from '../../src/sim/index.js';
 
-const fatal: Array<[ScriptedErrorStatus, new (...a: never[]) => Error]> = [
+const fatal: Array<[ScriptedErrorStatus, abstract new (...a: never[]) => Error]> = [
   [400, Anthropic.BadRequestError],
   [401, Anthropic.AuthenticationError],
-  [402, Anthropic.PaymentRequiredError ?? Anthropic.APIError],
+  [402, Anthropic.PaymentRequiredError],
   [403, Anthropic.PermissionDeniedError],
   [404, Anthropic.NotFoundError],
   [413, Anthropic.APIError],
@@ -20,7 +20,7 @@ describe('never retried: the caller must fix these', () => {
     const { client } = gatewayClient(s);
     const err = await client.messages.create(PARAMS).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Class);
-    expect((err as Anthropic.APIError).status).toBe(status);
+    expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(status);
     expect(s.stats().attempts).toBe(1);
   });
 
@@ -35,7 +35,7 @@ describe('never retried: the caller must fix these', () => {
   it('a 429 spend limit is not retried and has no retry-after', async () => {
     const s = await sim({ spendLimit: 'enforced' });
     const { client } = gatewayClient(s);
-    const err = (await client.messages.create(PARAMS).catch((e: unknown) => e)) as Anthropic.RateLimitError;
+    const err = (await client.messages.create(PARAMS).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.RateLimitError>;
     expect(err).toBeInstanceOf(Anthropic.RateLimitError);
     expect(err.errorCode).toBe('enforced_spend_limit_reached');
     expect(s.stats().attempts).toBe(1);
@@ -139,7 +139,7 @@ describe('caps and deadline: fail at once instead of sleeping', () => {
     s.enqueue({ kind: 'error', status: 429, retryAfterSec: 30 });
     const { client } = gatewayClient(s, { maxRetryAfterMs: 5000 });
     const started = Date.now();
-    const err = (await client.messages.create(PARAMS).catch((e: unknown) => e)) as Anthropic.RateLimitError;
+    const err = (await client.messages.create(PARAMS).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.RateLimitError>;
     expect(err).toBeInstanceOf(Anthropic.RateLimitError);
     expect(err.headers?.get('retry-after')).toBe('30');
     expect(Date.now() - started).toBeLessThan(1000);
