@@ -70,6 +70,11 @@ function instruments(): Instruments | undefined {
   });
 }
 
+/** Whether an application meter provider is registered (the API's default is a no-op one). */
+export function metricsEnabled(): boolean {
+  return guard(() => metrics.getMeterProvider().constructor.name !== 'NoopMeterProvider') ?? false;
+}
+
 /** Registers a gateway's limiters for the gauges; returns the unregister function. */
 export function addSnapshotSource(source: SnapshotSource): () => void {
   sources.add(source);

@@ -19,7 +19,7 @@ import { classifyFailure } from './classify.js';
 import type { GatewayConfig } from './config.js';
 import { decideRetry } from './delay.js';
 import type { AttemptCost, ModelLimiter, Slot } from './limiter.js';
-import { recordAttemptDuration, recordOperation, recordRetry } from './metrics.js';
+import { metricsEnabled, recordAttemptDuration, recordOperation, recordRetry } from './metrics.js';
 import * as A from './semconv.js';
 import { CallSpans, guard, usageAttributes, type AttemptSpan, type UsageLike } from './spans.js';
 import { peekStream, trackedBody, type StreamEnd } from './stream.js';
@@ -239,7 +239,12 @@ async function runCall(
       span.end();
       summarize('success');
       const status = response.status;
-      // The SDK parses the body too; ctx.parse reads a clone, so usage can be recorded.
+      // Usage is needed for token metrics and for a logical span the gateway owns; the SDK parses
+      // the body anyway, so read a clone only then.
+      if (!spans.owned && !metricsEnabled()) {
+        complete(undefined, undefined, status);
+        return response;
+      }
       void ctx
         .parse<UsageLike>(response)
         .then((data) => complete(undefined, typeof data === 'object' && data ? data : undefined, status))
