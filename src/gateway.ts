@@ -40,10 +40,20 @@ export function moveRequestRetries(options: RequestOptionsArg): RequestOptionsAr
     : move(options as Awaited<RequestOptionsArg>);
 }
 
-/** Hashes an auth header so no key is ever kept as a map key, logged or exported. */
+/** Recent auth headers and their hashes: a process uses a handful of keys; hashing per call is waste. */
+const keyIds = new Map<string, string>();
+const KEY_CACHE_SIZE = 64;
+
+/** Hashes an auth header, so no key is kept as a limiter key, logged or exported. */
 function keyId(authHeader: string | null): string {
   if (!authHeader) return 'anonymous';
-  return createHash('sha256').update(authHeader).digest('hex').slice(0, 16);
+  let id = keyIds.get(authHeader);
+  if (id === undefined) {
+    id = createHash('sha256').update(authHeader).digest('hex').slice(0, 16);
+    if (keyIds.size >= KEY_CACHE_SIZE) keyIds.delete(keyIds.keys().next().value!);
+    keyIds.set(authHeader, id);
+  }
+  return id;
 }
 
 const wrappedClasses = new WeakMap<object, object>();
