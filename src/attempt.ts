@@ -27,13 +27,22 @@ export const RETRY_COUNT_HEADER = 'x-stainless-retry-count';
  * controller for good (after which a stream read on it reports a user abort): the gateway times
  * each attempt out itself, just before the SDK's timer, so the SDK's never fires.
  */
-export function attemptRequest(request: APIRequest, retry: number, signal: AbortSignal): APIRequest {
-  const shared = request.signal ?? undefined;
-  const linked = shared && !shared.aborted ? AbortSignal.any([shared, signal]) : signal;
-  if (retry === 0) return { ...request, signal: linked };
-  const headers = new Headers(request.headers);
-  headers.set(RETRY_COUNT_HEADER, String(retry));
-  return { ...request, headers, signal: linked };
+export function attemptRequest(request: APIRequest, retry: number, callSignal: AbortSignal): { request: APIRequest; controller: AbortController } {
+  // The attempt's own controller follows the call (user abort, deadline) and the SDK's shared one
+  // (a consumer that breaks out of a stream aborts that). Plain listeners: both sources live no
+  // longer than the call, and they cost a tenth of AbortSignal.any.
+  const controller = new AbortController();
+  const abort = function (this: AbortSignal) {
+    controller.abort(this.reason);
+  };
+  const shared = request.signal;
+  // A shared signal already aborted was aborted by an SDK timer of an earlier attempt: ignore it.
+  if (shared && !shared.aborted) shared.addEventListener('abort', abort);
+  if (callSignal.aborted) controller.abort(callSignal.reason);
+  else callSignal.addEventListener('abort', abort);
+  const headers = retry === 0 ? request.headers : new Headers(request.headers);
+  if (retry > 0) headers.set(RETRY_COUNT_HEADER, String(retry));
+  return { request: { ...request, headers, signal: controller.signal }, controller };
 }
 
 /** How much earlier than the SDK's timer the gateway's per-attempt timeout fires. */

@@ -89,17 +89,21 @@ export function isWrapped(client: BaseAnthropic): boolean {
 export function createGateway(options: GatewayOptions = {}, env: Record<string, string | undefined> = process.env): Gateway {
   const config = loadConfig(options, env);
   const limiters = new Map<string, ModelLimiter>();
+  let last: { auth: string | null; model: string; limiter: ModelLimiter } | undefined;
   const core: GatewayCore = {
     config,
     budget: new RetryBudget(config.retryBudgetRatio),
     captureContent: env[ENV_CAPTURE_CONTENT]?.toLowerCase() === 'true',
     limiterFor(authHeader, model) {
+      // Most processes call one key and model: skip the hash and the map for a repeat.
+      if (last && last.auth === authHeader && last.model === model) return last.limiter;
       const id = `${keyId(authHeader)}\u0000${model}`;
       let limiter = limiters.get(id);
       if (!limiter) {
         limiter = new ModelLimiter(model, config);
         limiters.set(id, limiter);
       }
+      last = { auth: authHeader, model, limiter };
       return limiter;
     },
   };

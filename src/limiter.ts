@@ -6,7 +6,8 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Throttle } from './classify.js';
 import type { GatewayConfig } from './config.js';
-import { PACED_BUCKETS, observe, readBucket, waitFor, type BucketName, type BucketView } from './pacer.js';
+import type { SeenHeaders } from './headers.js';
+import { PACED_BUCKETS, observe, waitFor, type BucketName, type BucketView } from './pacer.js';
 import { backoffDelay } from './delay.js';
 import { initialRamp, rampDown, rampUp, type RampState } from './ramp.js';
 import { sleep } from './wait.js';
@@ -140,9 +141,9 @@ export class ModelLimiter {
   }
 
   /** Records the rate-limit headers of a response to an attempt dispatched with `slot`. */
-  observe(headers: Headers, slot: Slot): void {
+  observe(buckets: SeenHeaders['buckets'], slot: Slot): void {
     for (const b of BUCKETS) {
-      const seen = readBucket(headers, PACED_BUCKETS[b]);
+      const seen = buckets[b];
       if (seen) this.views[b] = observe(this.views[b], seen, slot.dispatchedAt, slot.spent[b]);
     }
   }

@@ -4,7 +4,7 @@
  * builds its typed errors from the final response and keeps its whole surface.
  */
 import type { Middleware, MiddlewareContext, MiddlewareNext } from '@anthropic-ai/sdk';
-import { context as otelContext, type Span } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import pRetry, { AbortError as StopRetrying } from 'p-retry';
 import {
   attemptRequest,
@@ -23,6 +23,7 @@ import { metricsEnabled, recordAttemptDuration, recordOperation, recordRetry } f
 import * as A from './semconv.js';
 import { CallSpans, guard, usageAttributes, type AttemptSpan, type UsageLike } from './spans.js';
 import { peekStream, trackedBody, type StreamEnd } from './stream.js';
+import { readBuckets } from './headers.js';
 import { checkBodySize } from './limits.js';
 import { sleep } from './wait.js';
 import type { RetryBudget } from './budget.js';
@@ -140,12 +141,18 @@ async function runCall(
     ...(model ? { [A.ATTR_GEN_AI_REQUEST_MODEL]: model } : {}),
   };
 
+  // One controller for the call: the user's abort and the deadline both end it. Forwarded by hand
+  // (AbortSignal.any costs more per call), and the listener on the user's signal, which may serve
+  // many calls, is removed when the call ends.
   const userSignal = options.signal ?? undefined;
-  const deadlineCtl = new AbortController();
+  const callCtl = new AbortController();
+  const callSignal = callCtl.signal;
+  const onUserAbort = () => callCtl.abort(userSignal!.reason);
+  if (userSignal?.aborted) onUserAbort();
+  else userSignal?.addEventListener('abort', onUserAbort, { once: true });
   const deadline = config.timeoutMs > 0 ? started + config.timeoutMs : Infinity;
   const deadlineTimer =
-    config.timeoutMs > 0 ? setTimeout(() => deadlineCtl.abort(new DeadlineExceeded(config.timeoutMs)), config.timeoutMs) : undefined;
-  const callSignal = userSignal ? AbortSignal.any([userSignal, deadlineCtl.signal]) : deadlineCtl.signal;
+    config.timeoutMs > 0 ? setTimeout(() => callCtl.abort(new DeadlineExceeded(config.timeoutMs)), config.timeoutMs) : undefined;
   const idempotent = method !== 'POST' || !NON_IDEMPOTENT_ROUTES.some((r) => r.test(options.path));
   const requested = (options as { [REQUEST_MAX_RETRIES]?: number })[REQUEST_MAX_RETRIES];
   const maxRetries = !isReplayable(request.body) ? 0 : (requested ?? config.maxRetries);
@@ -155,6 +162,7 @@ async function runCall(
   };
   const sdkTimeoutMs = options.timeout ?? clientTimeoutMs;
   const stream = options.stream === true;
+  const metricsOn = metricsEnabled();
 
   let attempts = 0;
   let totalDelayMs = 0;
@@ -167,7 +175,7 @@ async function runCall(
     spans.summarize({ attempts, totalDelayMs, queueWaitMs, outcome, errorType, firstChunkMs });
   const complete = (errorType?: string, usage?: UsageLike, status?: number) => {
     spans.response(usage, status);
-    recordOperation((performance.now() - startedHr) / 1000, errorType ? { ...baseAttrs, [A.ATTR_ERROR_TYPE]: errorType } : baseAttrs, usageAttributes(usage));
+    if (metricsOn) recordOperation((performance.now() - startedHr) / 1000, errorType ? { ...baseAttrs, [A.ATTR_ERROR_TYPE]: errorType } : baseAttrs, usageAttributes(usage));
     spans.end();
   };
 
@@ -179,25 +187,26 @@ async function runCall(
     spans.queued(queuedAt, queuedAt + slot.waitedMs, slot.limitAtQueue, slot.queueDepthAtQueue);
     attempts++;
     const span = spans.attempt(retry);
-    const attemptCtl = new AbortController();
-    const req = attemptRequest(request, retry, AbortSignal.any([callSignal, attemptCtl.signal]));
+    const { request: req, controller: attemptCtl } = attemptRequest(request, retry, callSignal);
     span.inject(req.headers);
     const sentAt = performance.now();
     const timeoutMs = attemptTimeoutMs(sdkTimeoutMs);
     const timer = setTimeout(() => attemptCtl.abort(attemptTimeoutReason(timeoutMs)), timeoutMs);
-    const attemptAttrs = (status?: number, errorType?: string) => ({
-      [A.ATTR_HTTP_REQUEST_METHOD]: method,
-      ...(status ? { [A.ATTR_HTTP_RESPONSE_STATUS_CODE]: status } : {}),
-      ...(errorType ? { [A.ATTR_ERROR_TYPE]: errorType } : {}),
-    });
+    const recordDuration = (status?: number, errorType?: string) => {
+      if (!metricsOn) return;
+      const attrs: Record<string, string | number> = { [A.ATTR_HTTP_REQUEST_METHOD]: method };
+      if (status) attrs[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+      if (errorType) attrs[A.ATTR_ERROR_TYPE] = errorType;
+      recordAttemptDuration((performance.now() - sentAt) / 1000, attrs);
+    };
     let response: Response;
     try {
-      response = await otelContext.with(span.context, () => next(req));
+      response = await span.run(() => next(req));
     } catch (error) {
       clearTimeout(timer);
       slot.release();
       const classification = classifyConnectionError(error, idempotent);
-      recordAttemptDuration((performance.now() - sentAt) / 1000, attemptAttrs(undefined, classification.errorType));
+      recordDuration(undefined, classification.errorType);
       if (callSignal.aborted) {
         span.end();
         throw error; // p-retry rejects with the signal's reason
@@ -210,9 +219,9 @@ async function runCall(
       throw failure;
     }
     clearTimeout(timer); // headers arrived: the SDK's timeout covers no more than that either
-    recordAttemptDuration((performance.now() - sentAt) / 1000, attemptAttrs(response.status));
+    recordDuration(response.status);
     span.response(response);
-    guard(() => limiter.observe(response.headers, slot));
+    guard(() => limiter.observe(readBuckets(response.headers), slot));
 
     if (response.ok) return succeed(response, slot, span, sentAt, retry);
 
@@ -241,7 +250,7 @@ async function runCall(
       const status = response.status;
       // Usage is needed for token metrics and for a logical span the gateway owns; the SDK parses
       // the body anyway, so read a clone only then.
-      if (!spans.owned && !metricsEnabled()) {
+      if (!spans.owned && !metricsOn) {
         complete(undefined, undefined, status);
         return response;
       }
@@ -332,7 +341,7 @@ async function runCall(
           return false;
         }
         error.close({ delayMs: decision.delayMs, source: decision.source });
-        recordRetry(classification.reason, model);
+        if (metricsOn) recordRetry(classification.reason, model);
         const endBackoff = spans.backoff(decision.delayMs, decision.source, classification.reason);
         try {
           await sleep(decision.delayMs, callSignal);
@@ -359,10 +368,10 @@ async function runCall(
       complete();
       throw error;
     }
-    if (deadlineCtl.signal.aborted) {
+    if (callSignal.aborted) {
       summarize('timeout', 'client_timeout_error');
       complete('client_timeout_error');
-      throw deadlineCtl.signal.reason;
+      throw callSignal.reason;
     }
     const errorType = classifyConnectionError(error, idempotent).errorType;
     summarize('error', errorType);
@@ -370,5 +379,6 @@ async function runCall(
     throw error;
   } finally {
     clearTimeout(deadlineTimer);
+    userSignal?.removeEventListener('abort', onUserAbort);
   }
 }

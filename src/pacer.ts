@@ -27,17 +27,6 @@ export interface BucketView {
   readonly capacity: number;
 }
 
-/**
- * Reads one bucket's headers; `undefined` when the response lacks them. The refill rate comes from
- * `-limit` (per minute); `-reset` (time of full refill) adds nothing once the limit is known.
- */
-export function readBucket(headers: Headers, stem: string): { limit: number; remaining: number } | undefined {
-  const limit = Number(headers.get(`${stem}-limit`) ?? NaN);
-  const remaining = Number(headers.get(`${stem}-remaining`) ?? NaN);
-  if (!Number.isFinite(remaining) || remaining < 0 || !Number.isFinite(limit) || limit <= 0) return undefined;
-  return { limit, remaining };
-}
-
 /** Folds a new observation into the view, keeping only the newest by dispatch order. */
 export function observe(
   view: BucketView | undefined,

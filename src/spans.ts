@@ -14,6 +14,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
+import { readHeaders } from './headers.js';
 import * as A from './semconv.js';
 import { VERSION } from './version.js';
 
@@ -31,6 +32,17 @@ function tracer() {
   return trace.getTracer(A.SCOPE_NAME, VERSION);
 }
 
+/** Whether the application registered a tracer provider (the API's default delegates to a no-op). */
+export function tracingEnabled(): boolean {
+  return (
+    guard(() => {
+      const provider = trace.getTracerProvider() as { getDelegate?: () => object };
+      const delegate = provider.getDelegate?.() ?? provider;
+      return delegate.constructor.name !== 'NoopTracerProvider';
+    }) ?? true
+  );
+}
+
 /** Request parameters copied to the logical span: [attribute, body field]. */
 const REQUEST_PARAMS: ReadonlyArray<readonly [string, string]> = [
   [A.ATTR_GEN_AI_REQUEST_MODEL, 'model'],
@@ -40,10 +52,6 @@ const REQUEST_PARAMS: ReadonlyArray<readonly [string, string]> = [
   [A.ATTR_GEN_AI_REQUEST_TOP_K, 'top_k'],
   [A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, 'stop_sequences'],
 ];
-
-/** The rate-limit headers copied to each attempt span, as `anthropic.ratelimit.<bucket>.<field>`. */
-const RATELIMIT_BUCKETS = ['requests', 'tokens', 'input-tokens', 'output-tokens'] as const;
-const RATELIMIT_FIELDS = ['limit', 'remaining', 'reset'] as const;
 
 export interface CallInfo {
   readonly method: string;
@@ -71,14 +79,22 @@ export interface UsageLike {
   };
 }
 
+/** Parsed per URL once: a process calls a handful of endpoints. */
+const servers = new Map<string, Attributes>();
+
 function serverAttributes(url: string): Attributes {
-  return guard(() => {
-    const u = new URL(url);
-    return {
-      [A.ATTR_SERVER_ADDRESS]: u.hostname,
-      [A.ATTR_SERVER_PORT]: u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443,
-    };
-  }) ?? {};
+  let attrs = servers.get(url);
+  if (!attrs) {
+    attrs = guard(() => {
+      const u = new URL(url);
+      return {
+        [A.ATTR_SERVER_ADDRESS]: u.hostname,
+        [A.ATTR_SERVER_PORT]: u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443,
+      };
+    }) ?? {};
+    if (servers.size < 256) servers.set(url, attrs);
+  }
+  return attrs;
 }
 
 /** GenAI input-token usage for Anthropic counts cache reads and writes in (semconv). */
@@ -104,20 +120,23 @@ export class CallSpans {
   readonly logical: Span | undefined;
   /** Whether the gateway started (and so ends) the logical span. */
   readonly owned: boolean;
+  /** False when no tracer provider is registered: every span step is skipped. */
+  private readonly enabled: boolean;
   private readonly parent: Context;
   private readonly server: Attributes;
 
   constructor(private readonly info: CallInfo) {
     this.server = serverAttributes(info.url);
     this.owned = !info.sdkSpan;
+    this.enabled = !!info.sdkSpan || tracingEnabled();
     this.logical =
       info.sdkSpan ??
-      guard(() =>
+      (!this.enabled ? undefined : guard(() =>
         tracer().startSpan(`${info.operation} ${info.model ?? info.route}`, {
           kind: SpanKind.CLIENT,
           attributes: this.requestAttributes(),
         }),
-      );
+      ));
     const active = otelContext.active();
     this.parent = this.logical ? trace.setSpan(active, this.logical) : active;
     if (info.captureContent && this.logical) guard(() => this.recordInput(this.logical!));
@@ -150,7 +169,7 @@ export class CallSpans {
 
   /** A `claude_gateway.queue` span covering a wait for a slot, the hold and pacing. */
   queued(startedAt: number, endedAt: number, limit: number, depth: number): void {
-    if (endedAt - startedAt < 1) return;
+    if (!this.enabled || endedAt - startedAt < 1) return;
     guard(() => {
       const span = tracer().startSpan(
         A.SPAN_QUEUE,
@@ -163,6 +182,7 @@ export class CallSpans {
 
   /** Starts a `claude_gateway.backoff` span; the returned function ends it. */
   backoff(delayMs: number, source: string, reason: string): () => void {
+    if (!this.enabled) return () => {};
     const span = guard(() =>
       tracer().startSpan(
         A.SPAN_BACKOFF,
@@ -182,6 +202,7 @@ export class CallSpans {
 
   /** Starts the span of attempt `retry` (0 = first) and returns it with the context to send in. */
   attempt(retry: number): AttemptSpan {
+    if (!this.enabled) return new AttemptSpan(undefined, this.parent);
     const span = guard(() =>
       tracer().startSpan(
         `${this.info.method} ${this.info.route}`,
@@ -263,7 +284,12 @@ export class AttemptSpan {
     parent: Context,
   ) {
     const ctx = span ? trace.setSpan(parent, span) : parent;
-    this.context = guard(() => suppressTracing(ctx)) ?? ctx;
+    this.context = span ? (guard(() => suppressTracing(ctx)) ?? ctx) : ctx;
+  }
+
+  /** Runs the attempt's request in {@link context}; directly when there is no span. */
+  run<T>(send: () => T): T {
+    return this.span ? otelContext.with(this.context, send) : send();
   }
 
   /** Writes this attempt's trace context into `headers`, so the server sees the attempt span. */
@@ -279,18 +305,17 @@ export class AttemptSpan {
   /** Records the response's status, request id and rate-limit headers. */
   response(response: Response): void {
     const span = this.span;
-    if (!span) return;
+    if (!span?.isRecording()) return;
     guard(() => {
       span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
-      const id = response.headers.get('request-id');
-      if (id) span.setAttribute(A.ATTR_ANTHROPIC_REQUEST_ID, id);
-      for (const bucket of RATELIMIT_BUCKETS) {
-        for (const field of RATELIMIT_FIELDS) {
-          const v = response.headers.get(`anthropic-ratelimit-${bucket}-${field}`);
-          if (v === null) continue;
-          const key = `${A.ATTR_ANTHROPIC_RATELIMIT_PREFIX}.${bucket.replace('-', '_')}.${field}`;
-          span.setAttribute(key, field === 'reset' ? v : Number(v));
-        }
+      const headers = readHeaders(response.headers);
+      if (headers.requestId) span.setAttribute(A.ATTR_ANTHROPIC_REQUEST_ID, headers.requestId);
+      for (const [name, value] of headers.ratelimit) {
+        // `requests-remaining` → `anthropic.ratelimit.requests.remaining`
+        const cut = name.lastIndexOf('-');
+        const field = name.slice(cut + 1);
+        const key = `${A.ATTR_ANTHROPIC_RATELIMIT_PREFIX}.${name.slice(0, cut).replace('-', '_')}.${field}`;
+        span.setAttribute(key, field === 'reset' ? value : Number(value));
       }
     });
   }

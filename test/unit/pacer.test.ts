@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { estimate, observe, readBucket, waitFor } from '../../src/pacer.js';
+import { readHeaders } from '../../src/headers.js';
+import { estimate, observe, waitFor } from '../../src/pacer.js';
 
 describe('pacer: a mirror of the server bucket', () => {
   const h = new Headers({ 'anthropic-ratelimit-requests-limit': '600', 'anthropic-ratelimit-requests-remaining': '0' });
-  it('reads limit and remaining', () => {
-    expect(readBucket(h, 'anthropic-ratelimit-requests')).toEqual({ limit: 600, remaining: 0 });
-    expect(readBucket(new Headers(), 'anthropic-ratelimit-requests')).toBeUndefined();
+  it('reads limit and remaining, and every rate-limit header for the span, in one pass', () => {
+    const seen = readHeaders(new Headers([...h, ['request-id', 'req_1'], ['anthropic-ratelimit-input-tokens-remaining', '5000']]));
+    expect(seen.buckets).toEqual({ requests: { limit: 600, remaining: 0 } }); // input tokens: no limit sent
+    expect(seen.requestId).toBe('req_1');
+    expect(seen.ratelimit).toHaveLength(3);
+    expect(readHeaders(new Headers()).buckets).toEqual({});
   });
   it('refills at limit per minute and counts what was dispatched since', () => {
     const v = observe(undefined, { limit: 600, remaining: 5 }, 1000, 10);
