@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { scenarioNames, scenarios, SimulatorOptionsError, startSimulator } from './sim/index.js';
 import type { ScenarioName, SimulatorOptions } from './sim/index.js';
+import { demoCommand } from './demo/command.js';
 
 /** Where a command writes and how it learns that it should stop. */
 export interface CliIO {
@@ -111,6 +112,7 @@ const simCommand: CliCommand = {
 /** The command table. */
 export const commands: Record<string, CliCommand> = {
   sim: simCommand,
+  demo: demoCommand,
 };
 
 /** `fn()`, its errors (e.g. parseArgs's) turned into {@link UsageError}s. */

@@ -29,6 +29,16 @@ const PEEK_LIMIT_BYTES = 64 * 1024;
 const CONTENT_EVENT = /(^|\n)event: *content_block_delta/;
 const ERROR_EVENT = /(^|\n)event: *error\r?\ndata: *(\{[^\n]*\})/;
 
+/** The `error.type` of an `event: error`'s data, `overloaded_error` when unreadable (the API's
+ * documented mid-stream error). */
+function errorTypeOf(data: string): string {
+  try {
+    const parsed = JSON.parse(data) as { error?: { type?: unknown } };
+    if (typeof parsed.error?.type === 'string') return parsed.error.type;
+  } catch {}
+  return 'overloaded_error';
+}
+
 /** Reads `reader` until the first content event, an error event, the end, or the peek limit. */
 export async function peekStream(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Peeked> {
   const decoder = new TextDecoder();
@@ -42,12 +52,7 @@ export async function peekStream(reader: ReadableStreamDefaultReader<Uint8Array>
     const error = ERROR_EVENT.exec(text);
     const content = CONTENT_EVENT.exec(text);
     if (error && (!content || error.index < content.index)) {
-      let type = 'overloaded_error';
-      try {
-        const parsed = JSON.parse(error[2]!) as { error?: { type?: unknown } };
-        if (typeof parsed.error?.type === 'string') type = parsed.error.type;
-      } catch {}
-      return { chunks, errorBeforeContent: type, sawContent: false, ended: false, complete: false };
+      return { chunks, errorBeforeContent: errorTypeOf(error[2]!), sawContent: false, ended: false, complete: false };
     }
     if (content) return { chunks, errorBeforeContent: undefined, sawContent: true, ended: false, complete: false };
     if (text.length > PEEK_LIMIT_BYTES) return { chunks, errorBeforeContent: undefined, sawContent: false, ended: false, complete: false };
@@ -70,10 +75,13 @@ export function trackedBody(
   let sawStop = false;
   let sawContent = peeked.sawContent;
   let ended = false;
+  /** An `event: error` that passed through: the SDK raises it, then cancels the body. */
+  let streamError: { type: string } | undefined;
   const end = (how: StreamEnd, error?: unknown) => {
     if (ended) return;
     ended = true;
-    onEnd(how, error);
+    if (streamError && how === 'canceled') onEnd('failed', streamError);
+    else onEnd(how, error);
   };
   // Only the last few bytes are kept to find `message_stop` across chunk boundaries.
   const scan = (chunk: Uint8Array) => {
@@ -83,6 +91,10 @@ export function trackedBody(
       onFirstContent();
     }
     if (!sawStop && tail.includes(STOP_EVENT)) sawStop = true;
+    if (!streamError) {
+      const error = ERROR_EVENT.exec(tail);
+      if (error) streamError = { type: errorTypeOf(error[2]!) };
+    }
   };
   for (const c of peeked.chunks) scan(c);
   const queue = [...peeked.chunks];

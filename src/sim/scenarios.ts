@@ -45,13 +45,13 @@ export const scenarios: Readonly<Record<ScenarioName, Scenario>> = Object.freeze
   },
   demo: {
     description:
-      'For the demo (~30–60 s of modest traffic): 600 RPM with burst 10, an acceleration limit (1 s windows, floor 4, ×2), an overload window 8–12 s in (60% 529s), 1% 500s, 3% mid-stream errors, and model-like latency (150 ms TTFT, 4 ms/token, 48 tokens).',
+      'For the demo (~30–60 s of modest traffic): 600 RPM with burst 10, an acceleration limit (1 s windows, floor 4, ×2), an overload window 8–12 s in (60% 529s), 1% 500s, 2% stream errors before content (retried unseen) and 3% after content, and model-like latency (150 ms TTFT, 4 ms/token, 48 tokens).',
     options: {
       requestsPerMinute: 600,
       burst: 10,
       acceleration: { windowMs: 1000, floor: 4, factor: 2 },
       overloadWindows: [{ startMs: 8000, endMs: 12_000, rate: 0.6 }],
-      errorRates: { api_error: 0.01, streamErrorAfterContent: 0.03 },
+      errorRates: { api_error: 0.01, streamErrorBeforeContent: 0.02, streamErrorAfterContent: 0.03 },
       latency: { ttftMs: 150, msPerToken: 4 },
       outputTokens: 48,
     },

@@ -1,48 +1,10 @@
 /** A real app under `node --import claude-otel-gateway/register`, as ESM and CommonJS, exporting
  * OTLP/HTTP JSON to a receiver inside the test. */
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { otlpAttr as attr, otlpReceiver as receiver } from '../otlp.js';
 import { sim } from '../helpers.js';
-
-interface OtlpSpan {
-  name: string;
-  spanId: string;
-  parentSpanId?: string;
-  attributes?: Array<{ key: string; value: Record<string, unknown> }>;
-}
-
-const receivers: Server[] = [];
-afterEach(() => {
-  for (const r of receivers.splice(0)) r.close();
-});
-
-async function receiver() {
-  const spans: OtlpSpan[] = [];
-  const posts: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      posts.push(req.url ?? '');
-      if (req.url === '/v1/traces') {
-        const parsed = JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
-        for (const rs of parsed.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  receivers.push(server);
-  return { spans, posts, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-const attr = (s: OtlpSpan, key: string) => {
-  const v = s.attributes?.find((a) => a.key === key)?.value;
-  return v ? Object.values(v)[0] : undefined;
-};
 
 function run(file: string, env: Record<string, string>, onStdout?: (line: string, kill: () => void) => void) {
   const root = fileURLToPath(new URL('../..', import.meta.url));

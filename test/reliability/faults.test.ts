@@ -1,17 +1,9 @@
 /** Aborts, refused connections, bad input, the 10-minute rule, and secrets. */
 import Anthropic from '@anthropic-ai/sdk';
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createGateway, GatewayRequestError } from '../../src/index.js';
 import { FAST, gatewayClient, PARAMS, sdk, sim, until } from '../helpers.js';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { closedPort } from '../otlp.js';
 
 describe('aborts', () => {
   it('in flight: rejects promptly with the SDK’s abort error and frees the slot', async () => {

@@ -160,3 +160,16 @@ describe('span tree', () => {
     expect(dump).not.toContain('Hello'); // content is off by default
   });
 });
+
+describe('a stream that fails after content', () => {
+  it('ends its attempt span as failed with the error type, not as canceled', async () => {
+    const s = await sim({ outputTokens: 20 });
+    s.enqueue({ kind: 'stream-error', afterDeltas: 2 });
+    const { client } = gatewayClient(s);
+    await expect(client.messages.stream(PARAMS).finalMessage()).rejects.toThrow();
+    await until(() => byName('POST /v1/messages').length === 1);
+    const attempt = byName('POST /v1/messages')[0]!;
+    expect(attempt.attributes).toMatchObject({ 'claude_gateway.stream.end': 'failed', 'error.type': 'overloaded_error' });
+    expect(attempt.status.code).toBe(SpanStatusCode.ERROR);
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * The burst: starts the simulator (unless `--real`), wraps an SDK client with the gateway, fires
+ * every call at once (the gateway queues them), and gathers what the summary needs. No call's
+ * failure escapes: each is caught and counted by error class.
+ * @module
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import type { GatewayConfig } from '../config.js';
+import { createGateway, type Gateway } from '../gateway.js';
+import { startSimulator, type Simulator, type SimulatorStats } from '../sim/index.js';
+import type { DemoOptions } from './args.js';
+import type { LiveState, Observed, SummaryData } from './progress.js';
+import type { AttemptCounts } from './telemetry.js';
+
+/** How many times the demo starts a stream again after it failed past its first content. */
+export const MAX_STREAM_RESTARTS = 2;
+/** Per-attempt timeout: generous for the simulator (a message takes well under a second). */
+const SIM_ATTEMPT_TIMEOUT_MS = 15_000;
+const REAL_ATTEMPT_TIMEOUT_MS = 60_000;
+
+export interface RunSetup {
+  readonly options: DemoOptions;
+  /** The live counts of attempt spans, and whether spans are made at all. */
+  readonly counts: AttemptCounts;
+  readonly counting: boolean;
+  /** Environment for the gateway's settings and, with `--real`, the API key. */
+  readonly env: Record<string, string | undefined>;
+  /** Aborts the calls still running (Ctrl+C). */
+  readonly signal: AbortSignal;
+  /** Called every `sampleMs` with the live state, and once at the end. */
+  onSample(live: LiveState): void;
+  readonly sampleMs?: number;
+  /** Called once before the calls start: the gateway's settings and the simulator's URL. */
+  onStart?(info: { readonly config: GatewayConfig; readonly simulatorUrl: string | undefined }): void;
+}
+
+export type RunResult = Omit<SummaryData, 'telemetry'>;
+
+function bump(record: Record<string, number>, key: string): void {
+  record[key] = (record[key] ?? 0) + 1;
+}
+
+/** The error class of a failed call, with the API's error code or a mid-stream type when known. */
+export function errorLabel(error: unknown): string {
+  if (error instanceof Anthropic.APIError) {
+    const name = error.constructor.name;
+    // The code, unless the class already names it (EnforcedSpendLimitReachedError).
+    const code = error.errorCode;
+    if (code && !name.toLowerCase().includes(code.replace(/_/g, ''))) return `${name} ${code}`;
+    if (error.status === undefined && error.type) return `${name} ${error.type} (mid-stream)`;
+    return name;
+  }
+  return error instanceof Error ? error.name : typeof error;
+}
+
+/** Whether call `i` of the burst is a stream: spread evenly, `share` of them. */
+export function isStreamCall(i: number, share: number): boolean {
+  return Math.floor((i + 1) * share) > Math.floor(i * share);
+}
+
+/** How many of `calls` calls are streams. */
+export function countStreams(calls: number, share: number): number {
+  let n = 0;
+  for (let i = 0; i < calls; i++) if (isStreamCall(i, share)) n++;
+  return n;
+}
+
+function observed(attempts: number, byStatus: Record<string, number>, rampLimit: number | undefined, midStream: number): Observed {
+  return { attempts, status429: byStatus['429'] ?? 0, rampLimit: rampLimit ?? 0, status529: byStatus['529'] ?? 0, midStream };
+}
+
+function fromSimulator(s: SimulatorStats): Observed {
+  return observed(s.attempts, s.byStatus, s.byErrorCode.ramp_limit_exceeded, s.streamErrors + s.streamCuts);
+}
+
+function fromSpans(c: AttemptCounts): Observed {
+  return observed(c.attempts, c.byStatus, c.failedByReason.ramp_limit, c.midStream);
+}
+
+function limiterTotals(gateway: Gateway): { inFlight: number; queued: number; limit: number } {
+  let inFlight = 0;
+  let queued = 0;
+  let limit = 0;
+  for (const l of gateway.limiters()) {
+    inFlight += l.active;
+    queued += l.queued;
+    limit = Math.max(limit, l.limit);
+  }
+  return { inFlight, queued, limit };
+}
+
+/** Runs the burst. Rejects only for set-up failures (an invalid gateway setting, a port). */
+export async function runBurst(setup: RunSetup): Promise<RunResult> {
+  const { options } = setup;
+  const gateway = createGateway({}, setup.env);
+  const sim: Simulator | undefined = options.real ? undefined : await startSimulator({ scenario: options.scenario });
+  try {
+    setup.onStart?.({ config: gateway.config, simulatorUrl: sim?.url });
+    return await burst(setup, gateway, sim);
+  } finally {
+    await sim?.close();
+  }
+}
+
+async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefined): Promise<RunResult> {
+  const { options, signal } = setup;
+  const client = gateway.wrap(
+    new Anthropic({
+      apiKey: options.real ? setup.env.ANTHROPIC_API_KEY! : 'sk-sim-demo',
+      authToken: null,
+      ...(sim ? { baseURL: sim.url } : {}),
+      timeout: sim ? SIM_ATTEMPT_TIMEOUT_MS : REAL_ATTEMPT_TIMEOUT_MS,
+    }),
+  );
+
+  const failures: Record<string, number> = {};
+  const latenciesMs: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  let aborted = 0;
+  let streamRestarts = 0;
+  let peakLimit = 0;
+  const params = (i: number) => ({
+    model: options.model,
+    max_tokens: options.real ? 64 : 256,
+    messages: [{ role: 'user' as const, content: `Call ${i + 1}: in one sentence, why do API clients retry?` }],
+  });
+
+  const stream = async (i: number) => {
+    for (let restart = 0; ; restart++) {
+      const s = client.messages.stream(params(i), { signal });
+      let sawContent = false;
+      s.on('streamEvent', (event) => {
+        if (event.type === 'content_block_delta') sawContent = true;
+      });
+      try {
+        return await s.finalMessage();
+      } catch (error) {
+        // Content already reached this consumer, so the gateway could not retry it; the app can.
+        if (!sawContent || restart >= MAX_STREAM_RESTARTS || signal.aborted) throw error;
+        streamRestarts++;
+      }
+    }
+  };
+
+  const started = performance.now();
+  const live = (): LiveState => {
+    const totals = limiterTotals(gateway);
+    peakLimit = Math.max(peakLimit, totals.limit);
+    const spans = setup.counting || !sim ? fromSpans(setup.counts) : fromSimulator(sim.stats());
+    return {
+      elapsedMs: performance.now() - started,
+      total: options.calls,
+      done: ok + failed + aborted,
+      failed,
+      ...totals,
+      retries: setup.counts.retriedByReason,
+      status429: spans.status429,
+      status529: spans.status529,
+    };
+  };
+  const sampler = setInterval(() => setup.onSample(live()), setup.sampleMs ?? 100);
+
+  const one = async (i: number) => {
+    const callStarted = performance.now();
+    try {
+      if (isStreamCall(i, options.streamShare)) await stream(i);
+      else await client.messages.create(params(i), { signal });
+      ok++;
+      latenciesMs.push(performance.now() - callStarted);
+    } catch (error) {
+      // After Ctrl+C every failure is the abort (APIUserAbortError, or AnthropicError from a stream).
+      if (signal.aborted) aborted++;
+      else {
+        failed++;
+        bump(failures, errorLabel(error));
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: options.calls }, (_, i) => one(i)));
+  } finally {
+    clearInterval(sampler);
+  }
+  const makespanMs = performance.now() - started;
+  setup.onSample(live());
+  const simStats = sim?.stats();
+
+  return {
+    against: sim ? `simulator, scenario ${options.scenario}` : `the Claude API at ${client.baseURL}`,
+    model: options.model,
+    calls: options.calls,
+    streams: countStreams(options.calls, options.streamShare),
+    ok,
+    failed,
+    aborted,
+    failures,
+    streamRestarts,
+    makespanMs,
+    peakLimit,
+    latenciesMs,
+    retries: { ...setup.counts.retriedByReason },
+    gateway: setup.counting ? fromSpans(setup.counts) : undefined,
+    simulator: simStats ? fromSimulator(simStats) : undefined,
+  };
+}
