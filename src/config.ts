@@ -57,7 +57,7 @@ export const SETTINGS: readonly Setting[] = [
   { option: 'concurrencyMin', env: 'CLAUDE_GATEWAY_CONCURRENCY_MIN', kind: 'int', min: 1, max: 10_000, default: 1, doc: 'The limit never drops below this.' },
   { option: 'concurrencyMax', env: 'CLAUDE_GATEWAY_CONCURRENCY_MAX', kind: 'int', min: 1, max: 10_000, default: 256, doc: 'The ramp never raises the limit above this.' },
   { option: 'rampIntervalMs', env: 'CLAUDE_GATEWAY_RAMP_INTERVAL_MS', kind: 'int', min: 1, max: MAX_MS, default: 500, doc: 'How often the ramp may raise the limit.' },
-  { option: 'rampStep', env: 'CLAUDE_GATEWAY_RAMP_STEP', kind: 'int', min: 1, max: 10_000, default: 2, doc: 'Added to the limit per interval after slow start (which doubles it until the first throttle).' },
+  { option: 'rampStep', env: 'CLAUDE_GATEWAY_RAMP_STEP', kind: 'int', min: 1, max: 10_000, default: 2, doc: 'Least growth per interval after slow start (which doubles the limit until the first throttle); past it the limit grows by a quarter per interval.' },
   { option: 'retryBudgetRatio', env: 'CLAUDE_GATEWAY_RETRY_BUDGET_RATIO', kind: 'number', min: 0, max: 100, default: 3, doc: 'Retries allowed per call started, over a sliding minute; past it, calls fail fast instead of retrying.' },
   { option: 'disabled', env: 'CLAUDE_GATEWAY_DISABLED', kind: 'bool', default: false, doc: 'Turn the gateway off; clients keep the SDK’s own retries.' },
 ];

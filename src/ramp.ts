@@ -1,6 +1,6 @@
 /**
- * The concurrency ramp: slow start (doubling) up to the first throttle, then additive increase
- * while work is queued and calls succeed; multiplicative cuts on throttles, harder on the
+ * The concurrency ramp: slow start (doubling) up to the first throttle, then proportional growth
+ * (a quarter per interval, at least `rampStep`) while work is queued and calls succeed; multiplicative cuts on throttles, harder on the
  * acceleration limit. Pure state transitions; the clock is a parameter.
  */
 import type { Throttle } from './classify.js';
@@ -29,6 +29,9 @@ export const CUT_FACTOR: Readonly<Record<Exclude<Throttle, 'none'>, number>> = {
   ramp: 0.5,
 };
 
+/** Growth per interval past the slow-start threshold, as a share of the limit. */
+export const GROWTH_PAST_THRESHOLD = 0.25;
+
 export function initialRamp(initial: number, s: RampSettings, now: number): RampState {
   return { limit: initial, threshold: s.concurrencyMax, lastChangeAt: now, lastCutAt: -Infinity, cutFrom: initial };
 }
@@ -40,7 +43,12 @@ export function initialRamp(initial: number, s: RampSettings, now: number): Ramp
 export function rampUp(state: RampState, s: RampSettings, now: number, saturated: boolean, succeeded: boolean): RampState {
   if (!saturated || !succeeded || state.limit >= s.concurrencyMax) return state;
   if (now - state.lastChangeAt < s.rampIntervalMs) return state;
-  const next = state.limit < state.threshold ? Math.min(state.threshold, state.limit * 2) : state.limit + s.rampStep;
+  // Past the threshold, growth is proportional (a quarter per interval, at least rampStep): an
+  // additive step is negligible at large limits, while the API tolerates growth of about ×2 per
+  // window of its acceleration limit.
+  const next =
+    state.limit < state.threshold ? Math.min(state.threshold, state.limit * 2)
+    : state.limit + Math.max(s.rampStep, Math.ceil(state.limit * GROWTH_PAST_THRESHOLD));
   return { ...state, limit: Math.min(s.concurrencyMax, Math.max(state.limit + 1, next)), lastChangeAt: now };
 }
 
