@@ -44,17 +44,26 @@ export function observe(
   };
 }
 
-/** The estimated bucket level now, given the cumulative cost dispatched so far. */
+/**
+ * The estimated bucket level now, given the cumulative cost dispatched so far. Dispatches since the
+ * observation are taken off before the cap: capping first would leave a small bucket with many
+ * calls in flight estimated below zero however long the refill, and pacing would never release.
+ */
 export function estimate(view: BucketView, now: number, spent: number): number {
   const refill = (Math.max(0, now - view.at) * view.limit) / 60_000;
-  return Math.min(view.capacity, view.remaining + refill) - (spent - view.spentAt);
+  return Math.min(view.capacity, view.remaining + refill - (spent - view.spentAt));
 }
+
+/** Tokens of headroom kept when pacing. */
+export const PACING_MARGIN = 1;
 
 /** Milliseconds to wait before an attempt of `cost` fits; 0 when it fits now. */
 export function waitFor(view: BucketView | undefined, now: number, spent: number, cost: number): number {
   if (!view || cost <= 0) return 0;
+  // One token of margin: the server admits a little after the dispatch the mirror is timed from,
+  // and a refusal costs a whole-second retry-after hold, far more than the margin's one refill.
   // A cost above capacity can never fit a mirror; let the server judge it.
-  const need = Math.min(cost, view.capacity);
+  const need = Math.min(cost + PACING_MARGIN, view.capacity);
   const level = estimate(view, now, spent);
   if (level >= need) return 0;
   return Math.ceil(((need - level) * 60_000) / view.limit);

@@ -87,10 +87,21 @@ export class Exchange {
     return this.#done;
   }
 
+  /** The rate-limit headers as of admission, taken by {@link snapshotLimits}. */
+  #limits: string[] | undefined;
+
+  /** Records the rate-limit headers now, at admission, for the response to carry. */
+  snapshotLimits(): void {
+    if (!this.limiter) return;
+    this.#limits = [];
+    this.state.limits.headers(this.limiter, performance.now(), Date.now(), this.#limits);
+  }
+
   /** Headers of every response: request id, organization id and, with an API key, the rate-limit headers. */
   #headers(contentType: string): string[] {
     const h = ['request-id', this.requestId, 'anthropic-organization-id', this.state.config.organizationId, 'content-type', contentType];
-    if (this.limiter) this.state.limits.headers(this.limiter, performance.now(), Date.now(), h);
+    if (this.#limits) h.push(...this.#limits);
+    else if (this.limiter) this.state.limits.headers(this.limiter, performance.now(), Date.now(), h);
     return h;
   }
 

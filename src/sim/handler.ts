@@ -121,7 +121,12 @@ function rejectInvalid(ex: Exchange, p: Parsed, needsMaxTokens: boolean): boolea
 
 /** Sends the 429 for a refused admission; `true` if refused. */
 function refused(ex: Exchange, admission: Admission): boolean {
-  if (admission.ok) return false;
+  if (admission.ok) {
+    // The rate-limit headers describe the buckets as this request was admitted, not as they
+    // stand when the (possibly much later) response goes out.
+    ex.snapshotLimits();
+    return false;
+  }
   const c = ex.state.config;
   const { reason, waitMs } = admission;
   const message =

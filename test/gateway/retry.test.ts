@@ -97,7 +97,7 @@ describe('retried, after the right wait from the right source', () => {
     s.enqueue({ kind: 'error', status: 429, errorCode: 'ramp_limit_exceeded', retryAfterMs: 50, retryAfterSec: 1 });
     const { gateway, client } = gatewayClient(s, { concurrencyInitial: 8 });
     await client.messages.create(PARAMS);
-    expect(gateway.limiters()[0]!.limit).toBe(4);
+    expect(gateway.limiters()[0]!.limit).toBe(6); // 8 × 0.8
   });
 
   it('a reset connection is retried', async () => {

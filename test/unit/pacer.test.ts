@@ -15,14 +15,25 @@ describe('pacer: a mirror of the server bucket', () => {
     const v = observe(undefined, { limit: 600, remaining: 5 }, 1000, 10);
     expect(estimate(v, 1000, 10)).toBe(5);
     expect(estimate(v, 1000, 13)).toBe(2);
-    expect(estimate(v, 1100, 13)).toBeCloseTo(2); // capped at the largest remaining seen (5)
-    expect(waitFor(v, 1000, 15, 1)).toBe(100); // empty: one request refills in 60000/600 ms
-    expect(waitFor(v, 1000, 14, 1)).toBe(0);
+    expect(estimate(v, 1100, 13)).toBeCloseTo(3); // 5 remaining + 1 refilled (100 ms at 10/s) − 3 sent since
+    expect(estimate(v, 2000, 13)).toBe(5); // refilled past the largest remaining seen (5): capped
+    // One request needs 1 token plus a margin of 1; a token refills in 60000/600 ms.
+    expect(waitFor(v, 1000, 15, 1)).toBe(200);
+    expect(waitFor(v, 1000, 14, 1)).toBe(100);
+    expect(waitFor(v, 1000, 13, 1)).toBe(0);
   });
   it('keeps the newest observation by dispatch order', () => {
     const newer = observe(undefined, { limit: 600, remaining: 3 }, 1000, 20);
     expect(observe(newer, { limit: 600, remaining: 9 }, 900, 10)).toBe(newer);
   });
+  it('releases a small bucket with many calls in flight once the refill covers them', () => {
+    // 60 RPM acting as 1 per second: capacity 1, ten calls dispatched since the observation.
+    const v = observe(undefined, { limit: 60, remaining: 0 }, 0, 0);
+    // Ten to pay back, then one token (the margin is capped by the capacity of 1): 11 s at 1/s.
+    expect(waitFor(v, 0, 10, 1)).toBe(11_000);
+    expect(waitFor(v, 11_000, 10, 1)).toBe(0);
+  });
+
   it('never waits without an observation', () => {
     expect(waitFor(undefined, 0, 100, 1)).toBe(0);
   });

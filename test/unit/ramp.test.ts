@@ -18,24 +18,24 @@ describe('ramp', () => {
     expect(rampUp(r, s, 1000, false, true).limit).toBe(4);
     expect(rampUp(r, s, 1000, true, false).limit).toBe(4);
   });
-  it('cuts ×0.7 on 429/529, ×0.5 on the acceleration limit, then grows by a quarter (at least rampStep)', () => {
-    let r = initialRamp(20, s, 0);
-    r = rampDown(r, s, 1000, 'rate');
+  it('cuts ×0.9 on 429, ×0.8 on the acceleration limit, ×0.7 on 529, then grows by a quarter (at least rampStep)', () => {
+    expect(rampDown(initialRamp(20, s, 0), s, 1000, 'rate').limit).toBe(18);
+    expect(rampDown(initialRamp(20, s, 0), s, 1000, 'ramp').limit).toBe(16);
+    let r = rampDown(initialRamp(20, s, 0), s, 1000, 'overload');
     expect(r.limit).toBe(14);
     r = rampUp(r, s, 1500, true, true);
     expect(r.limit).toBe(18); // past the threshold: + ceil(14 / 4)
-    let small = rampDown(initialRamp(4, s, 0), s, 1000, 'rate');
+    let small = rampDown(initialRamp(3, s, 0), s, 1000, 'overload');
     expect(small.limit).toBe(2);
     small = rampUp(small, s, 1500, true, true);
     expect(small.limit).toBe(4); // + rampStep (2) beats a quarter of 2
-    expect(rampDown(initialRamp(20, s, 0), s, 1000, 'ramp').limit).toBe(10);
   });
   it('treats throttles within one interval as one event, but lets a harder one deepen the cut', () => {
-    let r = rampDown(initialRamp(20, s, 0), s, 1000, 'overload');
-    r = rampDown(r, s, 1100, 'overload');
+    let r = rampDown(initialRamp(20, s, 0), s, 1000, 'rate');
+    r = rampDown(r, s, 1100, 'rate');
+    expect(r.limit).toBe(18);
+    r = rampDown(r, s, 1200, 'overload');
     expect(r.limit).toBe(14);
-    r = rampDown(r, s, 1200, 'ramp');
-    expect(r.limit).toBe(10);
   });
   it('stays within [min, max]', () => {
     let r = initialRamp(1, s, 0);
