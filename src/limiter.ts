@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config.js';
 import type { SeenHeaders } from './headers.js';
 import { PACED_BUCKETS, observe, waitFor, type BucketName, type BucketView } from './pacer.js';
 import { backoffDelay } from './delay.js';
+import { arm, growthWait, initialGrowth, recordDispatch } from './growth.js';
 import { initialRamp, rampDown, rampUp, type RampState } from './ramp.js';
 import { sleep } from './wait.js';
 
@@ -53,6 +54,7 @@ export class ModelLimiter {
   private outageHoldMs = 0;
   private readonly views: Partial<Record<BucketName, BucketView>> = {};
   private readonly spent: Record<BucketName, number> = { requests: 0, inputTokens: 0 };
+  private readonly growth = initialGrowth();
 
   constructor(
     readonly model: string,
@@ -91,6 +93,7 @@ export class ModelLimiter {
         const now = this.now();
         let wait = Math.max(0, this.holdUntil - now);
         for (const b of BUCKETS) wait = Math.max(wait, waitFor(this.views[b], now, this.spent[b], cost[b]));
+        if (wait === 0) wait = growthWait(this.growth, now);
         if (wait === 0) break;
         await sleep(wait, signal);
       }
@@ -100,6 +103,7 @@ export class ModelLimiter {
     }
     // Charged synchronously with the decision, so concurrent slot holders see each other's spend.
     for (const b of BUCKETS) this.spent[b] += cost[b];
+    recordDispatch(this.growth, this.now());
     let released = false;
     const dispatchedAt = this.now();
     return {
@@ -168,6 +172,7 @@ export class ModelLimiter {
   onThrottle(throttle: Throttle, retryAfterMs?: number): void {
     const now = this.now();
     this.setRamp(rampDown(this.ramp, this.config, now, throttle));
+    if (throttle === 'ramp') arm(this.growth, now);
     if (retryAfterMs !== undefined) return this.hold(retryAfterMs);
     // Throttles within one ramp interval are one congestion event (the in-flight calls all see it).
     if (now - this.lastThrottleEventAt >= this.config.rampIntervalMs) {

@@ -54,16 +54,24 @@ export function estimate(view: BucketView, now: number, spent: number): number {
   return Math.min(view.capacity, view.remaining + refill - (spent - view.spentAt));
 }
 
-/** Tokens of headroom kept when pacing. */
-export const PACING_MARGIN = 1;
+/** Headroom kept when pacing: the largest of this many tokens, this share of the bucket… */
+export const PACING_MARGIN = 2;
+export const PACING_MARGIN_SHARE = 0.05;
+/** …or this long a refill: what admission may lag a dispatch by (network, a busy event loop). */
+export const PACING_MARGIN_MS = 50;
 
 /** Milliseconds to wait before an attempt of `cost` fits; 0 when it fits now. */
 export function waitFor(view: BucketView | undefined, now: number, spent: number, cost: number): number {
   if (!view || cost <= 0) return 0;
-  // One token of margin: the server admits a little after the dispatch the mirror is timed from,
-  // and a refusal costs a whole-second retry-after hold, far more than the margin's one refill.
+  // A margin: the server admits a little after the dispatch the mirror is timed from, and a
+  // refusal costs a whole-second retry-after hold, far more than the margin's few refills.
   // A cost above capacity can never fit a mirror; let the server judge it.
-  const need = Math.min(cost + PACING_MARGIN, view.capacity);
+  const margin = Math.max(
+    PACING_MARGIN,
+    Math.ceil(view.capacity * PACING_MARGIN_SHARE),
+    Math.ceil((view.limit * PACING_MARGIN_MS) / 60_000),
+  );
+  const need = Math.min(cost + margin, view.capacity);
   const level = estimate(view, now, spent);
   if (level >= need) return 0;
   return Math.ceil(((need - level) * 60_000) / view.limit);

@@ -17,10 +17,10 @@ describe('pacer: a mirror of the server bucket', () => {
     expect(estimate(v, 1000, 13)).toBe(2);
     expect(estimate(v, 1100, 13)).toBeCloseTo(3); // 5 remaining + 1 refilled (100 ms at 10/s) − 3 sent since
     expect(estimate(v, 2000, 13)).toBe(5); // refilled past the largest remaining seen (5): capped
-    // One request needs 1 token plus a margin of 1; a token refills in 60000/600 ms.
-    expect(waitFor(v, 1000, 15, 1)).toBe(200);
-    expect(waitFor(v, 1000, 14, 1)).toBe(100);
-    expect(waitFor(v, 1000, 13, 1)).toBe(0);
+    // One request needs 1 token plus a margin of 2 (capacity 5); a token refills in 60000/600 ms.
+    expect(waitFor(v, 1000, 15, 1)).toBe(300);
+    expect(waitFor(v, 1000, 14, 1)).toBe(200);
+    expect(waitFor(v, 1000, 12, 1)).toBe(0);
   });
   it('keeps the newest observation by dispatch order', () => {
     const newer = observe(undefined, { limit: 600, remaining: 3 }, 1000, 20);
