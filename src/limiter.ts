@@ -7,7 +7,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Throttle } from './classify.js';
 import type { GatewayConfig } from './config.js';
 import type { SeenHeaders } from './headers.js';
-import { PACED_BUCKETS, observe, waitFor, type BucketName, type BucketView } from './pacer.js';
+import { PACED_BUCKETS, observe, take, waitFor, type BucketName, type Mirror } from './pacer.js';
 import { backoffDelay } from './delay.js';
 import { arm, growthWait, initialGrowth, recordDispatch } from './growth.js';
 import { initialRamp, rampDown, rampUp, type RampState } from './ramp.js';
@@ -52,7 +52,7 @@ export class ModelLimiter {
   private throttleEvents = 0;
   private lastThrottleEventAt = -Infinity;
   private outageHoldMs = 0;
-  private readonly views: Partial<Record<BucketName, BucketView>> = {};
+  private readonly mirrors: Partial<Record<BucketName, Mirror>> = {};
   private readonly spent: Record<BucketName, number> = { requests: 0, inputTokens: 0 };
   private readonly growth = initialGrowth();
 
@@ -67,7 +67,7 @@ export class ModelLimiter {
 
   snapshot(): LimiterSnapshot {
     const remaining: Partial<Record<BucketName, number>> = {};
-    for (const b of BUCKETS) if (this.views[b]) remaining[b] = this.views[b].remaining;
+    for (const b of BUCKETS) if (this.mirrors[b]) remaining[b] = Math.max(0, Math.floor(this.mirrors[b].level));
     return {
       model: this.model,
       limit: this.queue.concurrency,
@@ -92,7 +92,7 @@ export class ModelLimiter {
       for (;;) {
         const now = this.now();
         let wait = Math.max(0, this.holdUntil - now);
-        for (const b of BUCKETS) wait = Math.max(wait, waitFor(this.views[b], now, this.spent[b], cost[b]));
+        for (const b of BUCKETS) wait = Math.max(wait, waitFor(this.mirrors[b], now, cost[b]));
         if (wait === 0) wait = growthWait(this.growth, now);
         if (wait === 0) break;
         await sleep(wait, signal);
@@ -102,7 +102,11 @@ export class ModelLimiter {
       throw error;
     }
     // Charged synchronously with the decision, so concurrent slot holders see each other's spend.
-    for (const b of BUCKETS) this.spent[b] += cost[b];
+    const dispatchedNow = this.now();
+    for (const b of BUCKETS) {
+      this.spent[b] += cost[b];
+      this.mirrors[b] = take(this.mirrors[b], dispatchedNow, cost[b]);
+    }
     recordDispatch(this.growth, this.now());
     let released = false;
     const dispatchedAt = this.now();
@@ -146,9 +150,10 @@ export class ModelLimiter {
 
   /** Records the rate-limit headers of a response to an attempt dispatched with `slot`. */
   observe(buckets: SeenHeaders['buckets'], slot: Slot): void {
+    const now = this.now();
     for (const b of BUCKETS) {
       const seen = buckets[b];
-      if (seen) this.views[b] = observe(this.views[b], seen, slot.dispatchedAt, slot.spent[b]);
+      if (seen) this.mirrors[b] = observe(this.mirrors[b], seen, now, slot.dispatchedAt, this.spent[b] - slot.spent[b]);
     }
   }
 

@@ -250,7 +250,7 @@ async function runCall(
       const status = response.status;
       // Usage is needed for token metrics and for a logical span the gateway owns; the SDK parses
       // the body anyway, so read a clone only then.
-      if (!spans.owned && !metricsOn) {
+      if (!spans.ownsRecordingSpan && !metricsOn) {
         complete(undefined, undefined, status);
         return response;
       }

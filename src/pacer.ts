@@ -3,9 +3,12 @@
  * buckets, so the gateway holds an attempt it can tell would be refused instead of sending it.
  * Pure: observations and the clock are parameters.
  *
- * The API refills buckets continuously at `limit` per minute (rate-limit docs). A response's
- * `remaining` is the bucket at about the time its attempt was admitted; attempts dispatched after
- * that one have spent from it since, which `spentAt` (the dispatch counter) accounts for.
+ * The mirror is a bucket of its own: it refills at `limit` per minute up to its capacity (refill
+ * past a full bucket is lost, as on the server) and each dispatch takes its cost. A response's
+ * `remaining` is the server's bucket as that attempt was admitted; the attempts dispatched after
+ * it have taken from it since. An observation may only lower the mirror (it cannot know what the
+ * server admitted meanwhile), except when nothing was sent after the observed attempt: then it
+ * sets the level outright.
  */
 
 /** The bucket dimensions the gateway paces on, with the header stem each is read from. */
@@ -15,43 +18,44 @@ export const PACED_BUCKETS = {
 } as const;
 export type BucketName = keyof typeof PACED_BUCKETS;
 
-export interface BucketView {
-  /** Per minute. */
+export interface Mirror {
+  /** Refill per minute (the `-limit` header). */
   readonly limit: number;
-  readonly remaining: number;
-  /** When the observed attempt was dispatched (epoch ms). */
-  readonly at: number;
-  /** Cumulative cost dispatched before the observed attempt, including it. */
-  readonly spentAt: number;
-  /** Largest `remaining` seen: a lower bound on the bucket's capacity. */
+  /** Largest `remaining` seen since `limit` last changed: the bucket's capacity, as far as known. */
   readonly capacity: number;
+  /** The estimated level at `at`. */
+  readonly level: number;
+  readonly at: number;
 }
 
-/** Folds a new observation into the view, keeping only the newest by dispatch order. */
-export function observe(
-  view: BucketView | undefined,
-  seen: { limit: number; remaining: number },
-  at: number,
-  spentAt: number,
-): BucketView {
-  if (view && spentAt < view.spentAt) return view;
-  return {
-    limit: seen.limit,
-    remaining: seen.remaining,
-    at,
-    spentAt,
-    capacity: Math.max(seen.remaining, view?.capacity ?? 0, 1),
-  };
+/** The level at `now`: refilled since `at`, capped at capacity. */
+export function levelAt(m: Mirror, now: number): number {
+  return Math.min(m.capacity, m.level + (Math.max(0, now - m.at) * m.limit) / 60_000);
+}
+
+/** Takes `cost` from the mirror at `now` (a dispatch). */
+export function take(m: Mirror | undefined, now: number, cost: number): Mirror | undefined {
+  if (!m || cost <= 0) return m;
+  return { ...m, level: levelAt(m, now) - cost, at: now };
 }
 
 /**
- * The estimated bucket level now, given the cumulative cost dispatched so far. Dispatches since the
- * observation are taken off before the cap: capping first would leave a small bucket with many
- * calls in flight estimated below zero however long the refill, and pacing would never release.
+ * Folds in `seen` from the response to an attempt dispatched at `dispatchedAt`, after which
+ * `sentSince` was dispatched (in this bucket's units).
  */
-export function estimate(view: BucketView, now: number, spent: number): number {
-  const refill = (Math.max(0, now - view.at) * view.limit) / 60_000;
-  return Math.min(view.capacity, view.remaining + refill - (spent - view.spentAt));
+export function observe(
+  m: Mirror | undefined,
+  seen: { limit: number; remaining: number },
+  now: number,
+  dispatchedAt: number,
+  sentSince: number,
+): Mirror {
+  const capacity = m && m.limit === seen.limit ? Math.max(m.capacity, seen.remaining, 1) : Math.max(seen.remaining, 1);
+  // What the server's answer implies now, refill capped at each end (refill never overflows).
+  const implied = Math.min(capacity, seen.remaining + ((Math.max(0, now - dispatchedAt) * seen.limit) / 60_000)) - sentSince;
+  const current = m ? Math.min(capacity, levelAt(m, now)) : implied;
+  const level = !m || sentSince === 0 || m.limit !== seen.limit ? implied : Math.min(current, implied);
+  return { limit: seen.limit, capacity, level, at: now };
 }
 
 /** Headroom kept when pacing: the largest of this many tokens, this share of the bucket… */
@@ -61,18 +65,14 @@ export const PACING_MARGIN_SHARE = 0.05;
 export const PACING_MARGIN_MS = 50;
 
 /** Milliseconds to wait before an attempt of `cost` fits; 0 when it fits now. */
-export function waitFor(view: BucketView | undefined, now: number, spent: number, cost: number): number {
-  if (!view || cost <= 0) return 0;
+export function waitFor(m: Mirror | undefined, now: number, cost: number): number {
+  if (!m || cost <= 0) return 0;
   // A margin: the server admits a little after the dispatch the mirror is timed from, and a
   // refusal costs a whole-second retry-after hold, far more than the margin's few refills.
+  const margin = Math.max(PACING_MARGIN, Math.ceil(m.capacity * PACING_MARGIN_SHARE), Math.ceil((m.limit * PACING_MARGIN_MS) / 60_000));
   // A cost above capacity can never fit a mirror; let the server judge it.
-  const margin = Math.max(
-    PACING_MARGIN,
-    Math.ceil(view.capacity * PACING_MARGIN_SHARE),
-    Math.ceil((view.limit * PACING_MARGIN_MS) / 60_000),
-  );
-  const need = Math.min(cost + margin, view.capacity);
-  const level = estimate(view, now, spent);
+  const need = Math.min(cost + margin, m.capacity);
+  const level = levelAt(m, now);
   if (level >= need) return 0;
-  return Math.ceil(((need - level) * 60_000) / view.limit);
+  return Math.ceil(((need - level) * 60_000) / m.limit);
 }

@@ -267,6 +267,11 @@ export class CallSpans {
     });
   }
 
+  /** Whether the gateway owns a logical span that records (and so wants the response's usage). */
+  get ownsRecordingSpan(): boolean {
+    return this.owned && !!this.logical && (guard(() => this.logical!.isRecording()) ?? false);
+  }
+
   /** Ends an owned logical span; the SDK ends its own. */
   end(): void {
     if (this.owned) guard(() => this.logical?.end());

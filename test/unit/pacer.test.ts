@@ -1,40 +1,66 @@
 import { describe, expect, it } from 'vitest';
 import { readHeaders } from '../../src/headers.js';
-import { estimate, observe, waitFor } from '../../src/pacer.js';
+import { levelAt, observe, take, waitFor, type Mirror } from '../../src/pacer.js';
+
+/** Dispatches at `at` while the mirror allows; returns how many went. */
+function dispatchWhileAllowed(m: Mirror, at: number): { m: Mirror; sent: number } {
+  let sent = 0;
+  while (waitFor(m, at, 1) === 0 && sent < 10_000) {
+    m = take(m, at, 1)!;
+    sent++;
+  }
+  return { m, sent };
+}
 
 describe('pacer: a mirror of the server bucket', () => {
-  const h = new Headers({ 'anthropic-ratelimit-requests-limit': '600', 'anthropic-ratelimit-requests-remaining': '0' });
   it('reads limit and remaining, and every rate-limit header for the span, in one pass', () => {
+    const h = new Headers({ 'anthropic-ratelimit-requests-limit': '600', 'anthropic-ratelimit-requests-remaining': '0' });
     const seen = readHeaders(new Headers([...h, ['request-id', 'req_1'], ['anthropic-ratelimit-input-tokens-remaining', '5000']]));
     expect(seen.buckets).toEqual({ requests: { limit: 600, remaining: 0 } }); // input tokens: no limit sent
     expect(seen.requestId).toBe('req_1');
     expect(seen.ratelimit).toHaveLength(3);
-    expect(readHeaders(new Headers()).buckets).toEqual({});
   });
-  it('refills at limit per minute and counts what was dispatched since', () => {
-    const v = observe(undefined, { limit: 600, remaining: 5 }, 1000, 10);
-    expect(estimate(v, 1000, 10)).toBe(5);
-    expect(estimate(v, 1000, 13)).toBe(2);
-    expect(estimate(v, 1100, 13)).toBeCloseTo(3); // 5 remaining + 1 refilled (100 ms at 10/s) − 3 sent since
-    expect(estimate(v, 2000, 13)).toBe(5); // refilled past the largest remaining seen (5): capped
-    // One request needs 1 token plus a margin of 2 (capacity 5); a token refills in 60000/600 ms.
-    expect(waitFor(v, 1000, 15, 1)).toBe(300);
-    expect(waitFor(v, 1000, 14, 1)).toBe(200);
-    expect(waitFor(v, 1000, 12, 1)).toBe(0);
+
+  it('refills at limit per minute, capped at the capacity seen, and each dispatch takes its cost', () => {
+    let m = observe(undefined, { limit: 600, remaining: 5 }, 1000, 1000, 0); // 10 per second
+    expect(levelAt(m, 1000)).toBe(5);
+    m = take(m, 1000, 3)!;
+    expect(levelAt(m, 1100)).toBeCloseTo(3); // 2 left + 1 refilled
+    expect(levelAt(m, 9000)).toBe(5); // never above the capacity
   });
-  it('keeps the newest observation by dispatch order', () => {
-    const newer = observe(undefined, { limit: 600, remaining: 3 }, 1000, 20);
-    expect(observe(newer, { limit: 600, remaining: 9 }, 900, 10)).toBe(newer);
+
+  it('after a long hold, lets through no more than the bucket holds (no banked refill)', () => {
+    let m = observe(undefined, { limit: 12_000, remaining: 0 }, 0, 0, 0); // 200/s
+    m = { ...m, capacity: 40 };
+    const { sent } = dispatchWhileAllowed(m, 60_000);
+    expect(sent).toBe(30); // the capacity less the margin: 50 ms of refill at 200/s = 10 tokens
   });
-  it('releases a small bucket with many calls in flight once the refill covers them', () => {
-    // 60 RPM acting as 1 per second: capacity 1, ten calls dispatched since the observation.
-    const v = observe(undefined, { limit: 60, remaining: 0 }, 0, 0);
-    // Ten to pay back, then one token (the margin is capped by the capacity of 1): 11 s at 1/s.
-    expect(waitFor(v, 0, 10, 1)).toBe(11_000);
-    expect(waitFor(v, 11_000, 10, 1)).toBe(0);
+
+  it('keeps a margin of 2 tokens, 5% of the bucket or 50 ms of refill, whichever is largest', () => {
+    const m = { ...observe(undefined, { limit: 600, remaining: 2 }, 0, 0, 0), capacity: 10 };
+    expect(waitFor(m, 0, 1)).toBe(100); // needs 3 (1 + margin 2): one refill of 100 ms at 10/s
+  });
+
+  it('releases a small bucket with many calls in flight once the refill covers them (no stall)', () => {
+    // 60 RPM acting as 1 per second: capacity 1, ten dispatched since the observed attempt.
+    const m = observe(undefined, { limit: 60, remaining: 0 }, 0, 0, 10);
+    expect(waitFor(m, 0, 1)).toBe(11_000); // back from −10 to 1 at 1/s
+    expect(waitFor(m, 11_000, 1)).toBe(0);
+  });
+
+  it('an observation only lowers the mirror, unless nothing was sent after the observed attempt', () => {
+    const low = observe(undefined, { limit: 600, remaining: 1 }, 0, 0, 0);
+    expect(observe(low, { limit: 600, remaining: 9 }, 0, 0, 3).level).toBe(1);
+    expect(observe(low, { limit: 600, remaining: 9 }, 0, 0, 0).level).toBe(9);
+  });
+
+  it('forgets the capacity when the limit changes (another tenant took half)', () => {
+    const m = observe(undefined, { limit: 12_000, remaining: 40 }, 0, 0, 0);
+    expect(m.capacity).toBe(40);
+    expect(observe(m, { limit: 6_000, remaining: 5 }, 10, 10, 2).capacity).toBe(5);
   });
 
   it('never waits without an observation', () => {
-    expect(waitFor(undefined, 0, 100, 1)).toBe(0);
+    expect(waitFor(undefined, 0, 1)).toBe(0);
   });
 });
