@@ -42,12 +42,24 @@ export interface LimiterSnapshot {
 }
 
 const BUCKETS = Object.keys(PACED_BUCKETS) as BucketName[];
+/** Share of recent attempts overloaded (529) from which the ramp cuts. */
+export const OVERLOAD_SHARE = 0.1;
+/** Share from which a success does not end an outage. */
+export const OUTAGE_SHARE = 0.5;
 
 export class ModelLimiter {
   private readonly queue: LimitFunction;
   private ramp: RampState;
   private holdUntil = 0;
   private succeeded = false;
+  /** Whether any call for this key and model has succeeded: the API is answering. */
+  private everSucceeded = false;
+  /** A throttle since the last change of the limit. */
+  private throttledSinceChange = false;
+  /** Attempts and overloads in the current and the previous ramp interval: [attempts, overloads]. */
+  private readonly recent = { start: 0, now: [0, 0], before: [0, 0] };
+  /** Ticks the ramp while work is queued and no slot event would (unreferenced). */
+  private tickTimer: ReturnType<typeof setTimeout> | undefined;
   /** Throttle events (one per ramp cut) since the last success: an outage when above one. */
   private throttleEvents = 0;
   private lastThrottleEventAt = -Infinity;
@@ -103,6 +115,7 @@ export class ModelLimiter {
     }
     // Charged synchronously with the decision, so concurrent slot holders see each other's spend.
     const dispatchedNow = this.now();
+    this.count(dispatchedNow, 0);
     for (const b of BUCKETS) {
       this.spent[b] += cost[b];
       this.mirrors[b] = take(this.mirrors[b], dispatchedNow, cost[b]);
@@ -164,7 +177,9 @@ export class ModelLimiter {
 
   onSuccess(): void {
     this.succeeded = true;
-    this.throttleEvents = 0;
+    this.everSucceeded = true;
+    // The odd success inside an outage (most attempts overloaded) does not end it.
+    if (this.overloadShare(this.now()) < OUTAGE_SHARE) this.throttleEvents = 0;
     this.tick();
   }
 
@@ -176,6 +191,12 @@ export class ModelLimiter {
    */
   onThrottle(throttle: Throttle, retryAfterMs?: number): void {
     const now = this.now();
+    if (throttle === 'overload') {
+      this.count(now, 1);
+      // An isolated 529 says little about load: retry that call, keep the ramp as it is.
+      if (this.overloadShare(now) < OVERLOAD_SHARE) return;
+    }
+    this.throttledSinceChange = true;
     this.setRamp(rampDown(this.ramp, this.config, now, throttle));
     if (throttle === 'ramp') arm(this.growth, now);
     if (retryAfterMs !== undefined) return this.hold(retryAfterMs);
@@ -190,15 +211,47 @@ export class ModelLimiter {
     if (this.throttleEvents >= 2) this.hold(this.outageHoldMs);
   }
 
+  /** Counts an attempt (`what` 0) or an overload (1) in the current ramp interval. */
+  private count(now: number, what: 0 | 1): void {
+    const r = this.recent;
+    const elapsed = now - r.start;
+    if (elapsed >= this.config.rampIntervalMs) {
+      r.before = elapsed >= 2 * this.config.rampIntervalMs ? [0, 0] : r.now;
+      r.now = [0, 0];
+      r.start = now;
+    }
+    r.now[what]! += 1;
+  }
+
+  /** Overloads per attempt over the current and previous ramp intervals. */
+  private overloadShare(now: number): number {
+    this.count(now, 0);
+    this.recent.now[0]! -= 1; // count() above only rolled the window
+    const attempts = this.recent.now[0]! + this.recent.before[0]!;
+    const overloads = this.recent.now[1]! + this.recent.before[1]!;
+    return attempts === 0 ? 0 : overloads / attempts;
+  }
+
   private tick(): void {
     const saturated = this.queue.pendingCount > 0;
-    const next = rampUp(this.ramp, this.config, this.now(), saturated, this.succeeded);
-    if (next !== this.ramp) this.succeeded = false;
-    this.setRamp(next);
+    // In slow start, long calls would otherwise double the limit once per call duration: there,
+    // an API that has answered and not throttled since the last change counts as succeeding.
+    const slowStart = this.ramp.limit < this.ramp.threshold;
+    const healthy = this.succeeded || (slowStart && this.everSucceeded && !this.throttledSinceChange);
+    this.setRamp(rampUp(this.ramp, this.config, this.now(), saturated, healthy));
+    if (saturated && this.ramp.limit < this.config.concurrencyMax && !this.tickTimer) {
+      this.tickTimer = setTimeout(() => {
+        this.tickTimer = undefined;
+        this.tick();
+      }, this.config.rampIntervalMs);
+      this.tickTimer.unref?.();
+    }
   }
 
   private setRamp(next: RampState): void {
     if (next === this.ramp) return;
+    this.succeeded = false;
+    this.throttledSinceChange = false;
     this.ramp = next;
     this.queue.concurrency = next.limit;
   }

@@ -51,8 +51,10 @@ export function observe(
   sentSince: number,
 ): Mirror {
   const capacity = m && m.limit === seen.limit ? Math.max(m.capacity, seen.remaining, 1) : Math.max(seen.remaining, 1);
-  // What the server's answer implies now, refill capped at each end (refill never overflows).
-  const implied = Math.min(capacity, seen.remaining + ((Math.max(0, now - dispatchedAt) * seen.limit) / 60_000)) - sentSince;
+  // What the server's answer implies now. Refill and the dispatches since interleaved, so the
+  // bucket did not overflow in between (capping first would read a long call's second of refill
+  // as lost); the mirror's own level, refilled with its cap, bounds an overflow.
+  const implied = Math.min(capacity, seen.remaining + (Math.max(0, now - dispatchedAt) * seen.limit) / 60_000 - sentSince);
   const current = m ? Math.min(capacity, levelAt(m, now)) : implied;
   const level = !m || sentSince === 0 || m.limit !== seen.limit ? implied : Math.min(current, implied);
   return { limit: seen.limit, capacity, level, at: now };

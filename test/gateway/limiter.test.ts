@@ -75,3 +75,17 @@ describe('limiter', () => {
     expect(s.stats().attempts).toBe(1);
   });
 });
+
+describe('isolated overloads', () => {
+  it('an isolated 529 among successes is retried without cutting the limit; a share of them cuts it', async () => {
+    const s = await sim({ latency: { ttftMs: 5, msPerToken: 0 } });
+    const { gateway, client } = gatewayClient(s, { concurrencyInitial: 8, concurrencyMax: 8 });
+    await Promise.all(Array.from({ length: 40 }, () => client.messages.create(PARAMS)));
+    s.enqueue({ kind: 'error', status: 529 });
+    await Promise.all(Array.from({ length: 8 }, () => client.messages.create(PARAMS)));
+    expect(gateway.limiters()[0]!.limit).toBe(8);
+    s.enqueue(...Array.from({ length: 6 }, () => ({ kind: 'error' as const, status: 529 as const })));
+    await Promise.all(Array.from({ length: 8 }, () => client.messages.create(PARAMS)));
+    expect(gateway.limiters()[0]!.limit).toBeLessThan(8);
+  });
+});
