@@ -82,7 +82,7 @@ interface ErrorBody {
  * Reads an error response (small: the API's error envelope, or the edge's HTML page for 413) and
  * classifies it. The returned response is a fresh copy, since this one's body is consumed.
  */
-export async function readFailedResponse(response: Response, now: number): Promise<AttemptOutcome> {
+export async function readFailedResponse(response: Response, now: number): Promise<Extract<AttemptOutcome, { kind: 'failed-response' }>> {
   const text = await response.text().catch(() => '');
   let body: ErrorBody | undefined;
   try {

@@ -227,7 +227,6 @@ async function runCall(
 
     const outcome = await readFailedResponse(response, Date.now());
     slot.release();
-    if (outcome.kind !== 'failed-response') throw new Error('unreachable');
     const { classification, retryAfterMs } = outcome;
     // Do not send what the server already said will fail: a retry-after holds this key and model.
     if (classification.throttle !== 'none') limiter.onThrottle(classification.throttle, classification.retryable ? retryAfterMs : undefined);
