@@ -4,20 +4,21 @@
  */
 import { PACED_BUCKETS, type BucketName } from './pacer.js';
 
+/** The paced buckets' limit (per minute) and remaining, when both were sent. */
+export type SeenBuckets = Partial<Record<BucketName, { limit: number; remaining: number }>>;
+
+/** What an attempt span records from a response. */
 export interface SeenHeaders {
   requestId: string | undefined;
   /** `anthropic-ratelimit-*` headers as [name without the prefix, value]. */
   readonly ratelimit: Array<[string, string]>;
-  /** The paced buckets' limit (per minute) and remaining, when both were sent. */
-  readonly buckets: Partial<Record<BucketName, { limit: number; remaining: number }>>;
 }
 
 const PREFIX = 'anthropic-ratelimit-';
-const STEMS = Object.entries(PACED_BUCKETS).map(([name, stem]) => [name as BucketName, stem.slice(PREFIX.length)] as const);
 
 /** The paced buckets' limit (per minute) and remaining, when both were sent. */
-export function readBuckets(headers: Headers): SeenHeaders['buckets'] {
-  const out: SeenHeaders['buckets'] = {};
+export function readBuckets(headers: Headers): SeenBuckets {
+  const out: SeenBuckets = {};
   for (const [bucket, stem] of Object.entries(PACED_BUCKETS) as Array<[BucketName, string]>) {
     const remaining = headers.get(`${stem}-remaining`);
     if (remaining === null) continue;
@@ -28,24 +29,12 @@ export function readBuckets(headers: Headers): SeenHeaders['buckets'] {
   return out;
 }
 
+/** The request id and every rate-limit header, for a recording attempt span. */
 export function readHeaders(headers: Headers): SeenHeaders {
-  const seen: SeenHeaders = { requestId: undefined, ratelimit: [], buckets: {} };
-  const partial: Record<string, { limit?: number; remaining?: number }> = {};
+  const seen: SeenHeaders = { requestId: undefined, ratelimit: [] };
   for (const [name, value] of headers) {
     if (name === 'request-id') seen.requestId = value;
-    else if (name.startsWith(PREFIX)) {
-      const rest = name.slice(PREFIX.length);
-      seen.ratelimit.push([rest, value]);
-      for (const [bucket, stem] of STEMS) {
-        if (rest === `${stem}-limit`) (partial[bucket] ??= {}).limit = Number(value);
-        else if (rest === `${stem}-remaining`) (partial[bucket] ??= {}).remaining = Number(value);
-      }
-    }
-  }
-  for (const [bucket, { limit, remaining }] of Object.entries(partial)) {
-    if (limit !== undefined && remaining !== undefined && limit > 0 && remaining >= 0 && Number.isFinite(limit + remaining)) {
-      seen.buckets[bucket as BucketName] = { limit, remaining };
-    }
+    else if (name.startsWith(PREFIX)) seen.ratelimit.push([name.slice(PREFIX.length), value]);
   }
   return seen;
 }

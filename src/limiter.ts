@@ -6,7 +6,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Throttle } from './classify.js';
 import type { GatewayConfig } from './config.js';
-import type { SeenHeaders } from './headers.js';
+import type { SeenBuckets } from './headers.js';
 import { PACED_BUCKETS, observe, take, waitFor, type BucketName, type Mirror } from './pacer.js';
 import { backoffDelay } from './delay.js';
 import { arm, growthWait, initialGrowth, recordDispatch } from './growth.js';
@@ -114,15 +114,14 @@ export class ModelLimiter {
       throw error;
     }
     // Charged synchronously with the decision, so concurrent slot holders see each other's spend.
-    const dispatchedNow = this.now();
-    this.count(dispatchedNow, 0);
+    const dispatchedAt = this.now();
+    this.count(dispatchedAt, 0);
     for (const b of BUCKETS) {
       this.spent[b] += cost[b];
-      this.mirrors[b] = take(this.mirrors[b], dispatchedNow, cost[b]);
+      this.mirrors[b] = take(this.mirrors[b], dispatchedAt, cost[b]);
     }
-    recordDispatch(this.growth, this.now());
+    recordDispatch(this.growth, dispatchedAt);
     let released = false;
-    const dispatchedAt = this.now();
     return {
       release: () => {
         if (released) return;
@@ -162,7 +161,7 @@ export class ModelLimiter {
   }
 
   /** Records the rate-limit headers of a response to an attempt dispatched with `slot`. */
-  observe(buckets: SeenHeaders['buckets'], slot: Slot): void {
+  observe(buckets: SeenBuckets, slot: Slot): void {
     const now = this.now();
     for (const b of BUCKETS) {
       const seen = buckets[b];
@@ -211,22 +210,25 @@ export class ModelLimiter {
     if (this.throttleEvents >= 2) this.hold(this.outageHoldMs);
   }
 
-  /** Counts an attempt (`what` 0) or an overload (1) in the current ramp interval. */
-  private count(now: number, what: 0 | 1): void {
+  /** Moves the attempt/overload counts on to the ramp interval that holds `now`. */
+  private roll(now: number): void {
     const r = this.recent;
     const elapsed = now - r.start;
-    if (elapsed >= this.config.rampIntervalMs) {
-      r.before = elapsed >= 2 * this.config.rampIntervalMs ? [0, 0] : r.now;
-      r.now = [0, 0];
-      r.start = now;
-    }
-    r.now[what]! += 1;
+    if (elapsed < this.config.rampIntervalMs) return;
+    r.before = elapsed >= 2 * this.config.rampIntervalMs ? [0, 0] : r.now;
+    r.now = [0, 0];
+    r.start = now;
+  }
+
+  /** Counts an attempt (`what` 0) or an overload (1) in the current ramp interval. */
+  private count(now: number, what: 0 | 1): void {
+    this.roll(now);
+    this.recent.now[what]! += 1;
   }
 
   /** Overloads per attempt over the current and previous ramp intervals. */
   private overloadShare(now: number): number {
-    this.count(now, 0);
-    this.recent.now[0]! -= 1; // count() above only rolled the window
+    this.roll(now);
     const attempts = this.recent.now[0]! + this.recent.before[0]!;
     const overloads = this.recent.now[1]! + this.recent.before[1]!;
     return attempts === 0 ? 0 : overloads / attempts;

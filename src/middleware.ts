@@ -125,10 +125,11 @@ async function runCall(
   const method = (request.method ?? options.method).toUpperCase();
   const sdkCall = (options as { __span?: { span: Span; route?: string } }).__span;
   const route = sdkCall?.route ?? options.path;
+  const operation = operationName(options.path);
   const spans = new CallSpans({
     method,
     route,
-    operation: operationName(options.path),
+    operation,
     model,
     body,
     url: request.url,
@@ -136,7 +137,7 @@ async function runCall(
     captureContent: core.captureContent,
   });
   const baseAttrs = {
-    [A.ATTR_GEN_AI_OPERATION_NAME]: operationName(options.path),
+    [A.ATTR_GEN_AI_OPERATION_NAME]: operation,
     [A.ATTR_GEN_AI_PROVIDER_NAME]: A.GEN_AI_PROVIDER_ANTHROPIC,
     ...(model ? { [A.ATTR_GEN_AI_REQUEST_MODEL]: model } : {}),
   };
@@ -177,6 +178,15 @@ async function runCall(
     spans.response(usage, status);
     if (metricsOn) recordOperation((performance.now() - startedHr) / 1000, errorType ? { ...baseAttrs, [A.ATTR_ERROR_TYPE]: errorType } : baseAttrs, usageAttributes(usage));
     spans.end();
+  };
+
+  /** Ends a call on a failure the table does not retry: the SDK raises its typed error from `response`. */
+  const notRetryable = (failure: AttemptFailure, response: Response): Response => {
+    const { errorType } = failure.outcome.classification;
+    failure.close({ giveUp: 'not_retryable' });
+    summarize('error', errorType);
+    complete(errorType, undefined, response.status);
+    return response;
   };
 
   const runAttempt = async (attemptNumber: number): Promise<Response> => {
@@ -231,12 +241,7 @@ async function runCall(
     // Do not send what the server already said will fail: a retry-after holds this key and model.
     if (classification.throttle !== 'none') limiter.onThrottle(classification.throttle, classification.retryable ? retryAfterMs : undefined);
     const failure = new AttemptFailure(outcome, span, retry);
-    if (!classification.retryable) {
-      failure.close({ giveUp: 'not_retryable' });
-      summarize('error', classification.errorType);
-      complete(classification.errorType, undefined, response.status);
-      return outcome.response; // the SDK raises its typed error from it
-    }
+    if (!classification.retryable) return notRetryable(failure, outcome.response);
     throw failure;
   };
 
@@ -285,12 +290,7 @@ async function runCall(
       if (classification.throttle !== 'none') limiter.onThrottle(classification.throttle);
       const replay = new Response(concat(peeked.chunks), { status: response.status, headers: response.headers });
       const failure = new AttemptFailure({ kind: 'failed-response', response: replay, classification, retryAfterMs: undefined }, span, retry);
-      if (!classification.retryable) {
-        failure.close({ giveUp: 'not_retryable' });
-        summarize('error', classification.errorType);
-        complete(classification.errorType, undefined, response.status);
-        return replay;
-      }
+      if (!classification.retryable) return notRetryable(failure, replay);
       throw failure;
     }
     limiter.onSuccess();
