@@ -106,7 +106,7 @@ export function scenarios({ quick = false } = {}) {
   const list = [
     closedLoop('burst', {
       title: 'Cold-start burst',
-      n: quick ? 600 : 2000,
+      n: quick ? 600 : 1000,
       sim: burstSim,
       get description() {
         return `${this.n} calls at once, from idle, against ${RPS} requests/s (bucket ${BURST}) and an acceleration limit (1 s windows, floor 20, ×2); ${serviceMs(burstSim)} ms per call.`;

@@ -9,7 +9,7 @@ import type { GatewayConfig } from './config.js';
 import type { SeenBuckets } from './headers.js';
 import { PACED_BUCKETS, observe, take, waitFor, type BucketName, type Mirror } from './pacer.js';
 import { backoffDelay } from './delay.js';
-import { arm, growthWait, initialGrowth, recordDispatch } from './growth.js';
+import { arm, forget, growthWait, initialGrowth, recordDispatch } from './growth.js';
 import { initialRamp, rampDown, rampUp, type RampState } from './ramp.js';
 import { sleep } from './wait.js';
 
@@ -187,9 +187,14 @@ export class ModelLimiter {
    * model waits it out. Without one, a second throttle event with no success in between means an
    * outage: every attempt waits a shared, growing, jittered backoff, so calls queue here instead of
    * spending their retries on attempts that would fail, and one probe at a time finds the end.
+   * `refused` is the dispatch time of an attempt the API refused (a 429): it admitted nothing.
    */
-  onThrottle(throttle: Throttle, retryAfterMs?: number): void {
+  onThrottle(throttle: Throttle, retryAfterMs?: number, refused?: number): void {
     const now = this.now();
+    if (refused !== undefined && throttle !== 'overload') {
+      if (throttle === 'ramp') arm(this.growth, refused);
+      forget(this.growth, refused);
+    }
     if (throttle === 'overload') {
       this.count(now, 1);
       // An isolated 529 says little about load: retry that call, keep the ramp as it is.
@@ -197,7 +202,6 @@ export class ModelLimiter {
     }
     this.throttledSinceChange = true;
     this.setRamp(rampDown(this.ramp, this.config, now, throttle));
-    if (throttle === 'ramp') arm(this.growth, now);
     if (retryAfterMs !== undefined) return this.hold(retryAfterMs);
     // Throttles within one ramp interval are one congestion event (the in-flight calls all see it).
     if (now - this.lastThrottleEventAt >= this.config.rampIntervalMs) {

@@ -239,7 +239,7 @@ async function runCall(
     slot.release();
     const { classification, retryAfterMs } = outcome;
     // Do not send what the server already said will fail: a retry-after holds this key and model.
-    if (classification.throttle !== 'none') limiter.onThrottle(classification.throttle, classification.retryable ? retryAfterMs : undefined);
+    if (classification.throttle !== 'none') limiter.onThrottle(classification.throttle, classification.retryable ? retryAfterMs : undefined, slot.dispatchedAt);
     const failure = new AttemptFailure(outcome, span, retry);
     if (!classification.retryable) return notRetryable(failure, outcome.response);
     throw failure;

@@ -33,6 +33,21 @@ describe('limiter', () => {
     expect(stats.byStatus['200']).toBe(40);
   });
 
+  it('a cold burst against the acceleration limit: all succeed, nothing inside a known retry-after, few refusals', async () => {
+    // Windows of 1 s admitting max(10, 2 × the window before): 150 calls need four windows at best.
+    const s = await sim({ requestsPerMinute: 12_000, burst: 40, latency: { ttftMs: 10, msPerToken: 0 }, acceleration: { windowMs: 1000, floor: 10, factor: 2 } });
+    const audit = createFetchAudit();
+    const { client } = gatewayClient(s, {}, { fetch: audit.fetch });
+    await Promise.all(Array.from({ length: 150 }, () => client.messages.create(PARAMS)));
+    const stats = s.stats();
+    expect(stats.byStatus['200']).toBe(150);
+    expect(stats.byStatus['429']).toBeGreaterThanOrEqual(1); // the limit showed itself
+    // Each refusal costs a whole-second hold, so the growth gate learns the limit's windows instead
+    // (measured: 2–6 429s, the attempts in flight when a window filled; 11–15 without the gate).
+    expect(stats.byStatus['429']).toBeLessThanOrEqual(8);
+    expect(audit.violations()).toBe(0);
+  });
+
   it('paces from the rate-limit headers: few 429s at a steady limit', async () => {
     const s = await sim({ requestsPerMinute: 1200, burst: 5 });
     const { client } = gatewayClient(s, { concurrencyInitial: 8, concurrencyMax: 8 });

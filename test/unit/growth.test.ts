@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arm, growthWait, initialGrowth, recordDispatch, type GrowthState } from '../../src/growth.js';
+import { arm, forget, GROWTH_WINDOW_MS as W, growthWait, initialGrowth, phaseShare, recordDispatch, type GrowthState } from '../../src/growth.js';
 
 /** Sends at time `at` while the gate allows; returns how many went. */
 function sendWhileAllowed(state: GrowthState, at: number, max = 10_000): number {
@@ -11,39 +11,107 @@ function sendWhileAllowed(state: GrowthState, at: number, max = 10_000): number 
   return sent;
 }
 
+/** A refusal as the limiter reports it: learn from the attempt, then take it out of the log. */
+function refuse(state: GrowthState, at: number): void {
+  recordDispatch(state, at);
+  arm(state, at);
+  forget(state, at);
+}
+
+/**
+ * The simulator's acceleration limit (fixed windows from `phase`, each admitting
+ * `max(floor, ⌊2 × the window before⌋)`) against a client that sends one attempt per ms whenever
+ * the gate and the retry-after hold allow, holding 1 s after each refusal.
+ */
+function race(phase: number, seconds: number, floor = 20) {
+  const g = initialGrowth();
+  let window = Number.NaN;
+  let current = 0;
+  let previous = 0;
+  let holdUntil = 0;
+  const refusedAt: number[] = [];
+  const admitted: number[] = Array.from({ length: seconds }, () => 0);
+  let truePhaseKept = true;
+  for (let t = 0; t < seconds * 1000; t++) {
+    if (t < holdUntil || growthWait(g, t) > 0) continue;
+    const w = Math.floor((t - phase) / W);
+    if (w !== window) [previous, current, window] = [w === window + 1 ? current : 0, 0, w];
+    if (current < Math.max(floor, Math.floor(2 * previous))) {
+      current++;
+      recordDispatch(g, t);
+      admitted[Math.floor(t / 1000)]!++;
+    } else {
+      refuse(g, t);
+      refusedAt.push(t);
+      holdUntil = t + 1000;
+      // The gate's windows are (e − W, e]; the simulator's [start, start + W): same windows, e = start − 1.
+      truePhaseKept &&= g.phases[(((phase - 1) % W) + W) % W] === 1 || phaseShare(g) === 1;
+    }
+  }
+  return { refusedAt, admitted, truePhaseKept, floor: g.floor };
+}
+
 describe('rate-growth gate', () => {
   it('costs nothing until the API says ramp_limit_exceeded', () => {
     expect(sendWhileAllowed(initialGrowth(), 0, 5000)).toBe(5000);
   });
 
-  it('once armed, starts from the rate the API accepted and grows at most ×1.8 per second', () => {
+  it('once armed, takes the floor from what the API accepted and grows by at most ×1.9 per window', () => {
     const g = initialGrowth();
-    expect(sendWhileAllowed(g, 0, 20)).toBe(20);
-    arm(g, 100); // refused after 20 in this second: the floor is 20, and the history restarts
-    expect(sendWhileAllowed(g, 1000)).toBe(20); // the floor
-    expect(sendWhileAllowed(g, 2000)).toBe(36); // 1.8 × 20
-    expect(sendWhileAllowed(g, 3000)).toBe(64); // 1.8 × 36 = 64.8
-    expect(sendWhileAllowed(g, 4000)).toBe(115); // 1.8 × 64 = 115.2
-    expect(growthWait(g, 4100)).toBe(150); // full: until the 250 ms slot ends
+    for (let t = 0; t < 20; t++) recordDispatch(g, t * 10);
+    refuse(g, 300); // the 21st: refused
+    expect(g.floor).toBe(20);
+    // Only the phases whose window held the whole burst remain: its edge cannot fall inside it.
+    expect(phaseShare(g)).toBeLessThan(1);
+    // After the 1 s hold, the whole next allowance at once (every possible phase has 20 before it)…
+    expect(sendWhileAllowed(g, 1300)).toBe(38);
+    // …and not one more until a window has passed.
+    expect(growthWait(g, 1300)).toBeGreaterThan(0);
+    expect(sendWhileAllowed(g, 2300)).toBe(72); // 1.9 × 38 = 72.2
   });
 
-  it('lets a steady rate pass, and falls back to the floor after an idle second', () => {
+  it('lets a steady rate pass', () => {
     const g = initialGrowth();
-    sendWhileAllowed(g, 0, 20);
-    arm(g, 0); // floor 20
-    expect(sendWhileAllowed(g, 1000, 30)).toBe(20);
-    expect(sendWhileAllowed(g, 2000, 30)).toBe(30); // allowed 36
-    expect(sendWhileAllowed(g, 3000, 30)).toBe(30); // allowed 54
-    expect(sendWhileAllowed(g, 5000)).toBe(20); // the second before was idle: the floor
+    for (let t = 0; t < 20; t++) recordDispatch(g, t * 50);
+    refuse(g, 990);
+    for (let t = 1990; t < 6000; t += 50) expect(sendWhileAllowed(g, t, 1)).toBe(1); // 20 per second, always
   });
 
-  it('a later refusal restarts growth from the first floor, forgetting the busy seconds before the hold', () => {
+  it('forgets a refused attempt: it was never admitted', () => {
     const g = initialGrowth();
-    sendWhileAllowed(g, 0, 20);
-    arm(g, 0);
-    sendWhileAllowed(g, 1000);
-    sendWhileAllowed(g, 2000); // 36 in this second
-    arm(g, 2100); // refused again; then the hold
-    expect(sendWhileAllowed(g, 3200)).toBe(20);
+    recordDispatch(g, 5);
+    recordDispatch(g, 7);
+    forget(g, 7);
+    forget(g, 6); // not in the log: nothing happens
+    expect(g.times.slice(g.head)).toEqual([5]);
   });
+
+  it('lowers the floor when a refusal needs it, and starts over from all phases when none fits', () => {
+    const g = initialGrowth();
+    for (let t = 0; t < 20; t++) recordDispatch(g, t * 10);
+    refuse(g, 300);
+    const learned = phaseShare(g);
+    expect(learned).toBeLessThan(1);
+    // Refused after 3 attempts in a quiet stretch: only a floor of at most 3 explains it.
+    for (const t of [5000, 5300, 5600]) recordDispatch(g, t);
+    refuse(g, 5900);
+    expect(g.floor).toBeLessThanOrEqual(3);
+    // Refused with nothing admitted in any window that holds it: not this model at all.
+    recordDispatch(g, 9000);
+    refuse(g, 10_000);
+    expect(g.floor).toBe(1);
+    expect(phaseShare(g)).toBe(1);
+  });
+
+  it.each([0, 250, 500, 750, 999])(
+    'against fixed windows starting at %i ms: never rules the true phase out, refuses rarely, reaches 200+/s',
+    (phase) => {
+      const { refusedAt, admitted, truePhaseKept, floor } = race(phase, 8);
+      expect(truePhaseKept).toBe(true);
+      expect(floor).toBe(20);
+      expect(refusedAt.length).toBeLessThanOrEqual(6);
+      // The ideal doubles from 20 (20, 40, 80, 160, 320, …); the gate gets past 200/s by second 6.
+      expect(Math.max(...admitted.slice(0, 7))).toBeGreaterThanOrEqual(200);
+    },
+  );
 });
