@@ -11,7 +11,8 @@
  * every possible phase would be safe but slow: after a hold, some phase always sees a quiet window,
  * and growth would restart from the floor (measured: 9.2 s instead of 7.65 s for a cold burst of
  * 1,000 calls). So an attempt may go when it overruns the windows of at most
- * {@link PHASE_RISK} of the possible phases: the odd refusal costs less, and rules phases out.
+ * {@link PHASE_RISK} of the possible phases, each weighted by what a refusal there would cost: the
+ * odd refusal costs less, and rules phases out.
  *
  * Unarmed, it costs a push per attempt: without an acceleration limit, the concurrency ramp alone
  * governs a cold start. Pure: the clock is a parameter.
@@ -178,8 +179,9 @@ export function arm(state: GrowthState, at: number): void {
 /**
  * Milliseconds until one more dispatch fits the gate; 0 when it fits now (always, unarmed). It fits
  * when the phases under which it would overrun the API's window are at most {@link PHASE_RISK} of
- * those still possible: guarding against every phase makes growth restart from the floor after each
- * hold, which costs more than the odd refusal, and each refusal rules the wrong phases out.
+ * those still possible, each weighted by the share of its window already gone (a refusal holds
+ * 1 s, so one late in a window idles most of the next): guarding against every phase makes growth
+ * restart from the floor after each hold, which costs more than the odd early refusal.
  */
 export function growthWait(state: GrowthState, now: number): number {
   if (state.floor === 0) return 0;
