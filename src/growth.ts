@@ -52,6 +52,11 @@ export function initialGrowth(): GrowthState {
   return state;
 }
 
+/** The phase (ms, in `[0, W)`) of a window ending at integer time `e`. */
+function phaseOf(e: number): number {
+  return ((e % W) + W) % W;
+}
+
 function sumPhases(state: GrowthState): void {
   for (let p = 0; p < W; p++) state.phaseSums[p + 1] = state.phaseSums[p]! + state.phases[p]!;
 }
@@ -62,7 +67,7 @@ function phaseCount(state: GrowthState, a: number, b: number): number {
   const to = Math.ceil(b); // integer ends in [from, to)
   if (to - from >= W) return state.phaseSums[W]!;
   if (to <= from) return 0;
-  const i = ((from % W) + W) % W;
+  const i = phaseOf(from);
   const j = i + (to - from);
   const s = state.phaseSums;
   return j <= W ? s[j]! - s[i]! : s[W]! - s[i]! + s[j - W]!;
@@ -104,9 +109,9 @@ function sweep(state: GrowthState, s: number, cutoff: number, visit: (from: numb
   for (let t = s; t < s + W; ) {
     // An attempt moves from the window to the one before at its time + W, and out at + 2W.
     const next = Math.min(i < n ? times[i]! + W : Infinity, j < i ? times[j]! + 2 * W : Infinity, s + W);
-    visit(t, next, Math.max(0, n - i), i - j);
+    visit(t, next, n - i, i - j);
     t = next;
-    while (i < times.length && times[i]! + W <= t) i++;
+    while (i < n && times[i]! + W <= t) i++;
     while (j < i && times[j]! + 2 * W <= t) j++;
   }
 }
@@ -170,7 +175,7 @@ export function arm(state: GrowthState, at: number): void {
     state.phases.fill(1);
     floor = Math.min(guess, trailing);
   } else {
-    for (const [from, to] of fit.ruledOut) for (let e = Math.ceil(from); e < Math.ceil(to); e++) state.phases[((e % W) + W) % W] = 0;
+    for (const [from, to] of fit.ruledOut) for (let e = Math.ceil(from); e < Math.ceil(to); e++) state.phases[phaseOf(e)] = 0;
   }
   sumPhases(state);
   state.floor = floor;
@@ -195,7 +200,7 @@ export function growthWait(state: GrowthState, now: number): number {
     sweep(state, s, Infinity, (from, to, recent, base) => {
       if (recent + 1 > Math.max(state.floor, GROWTH_FACTOR * base)) {
         // A refusal's hold costs as much of the next window as has passed of this one.
-        over += phaseCount(state, from, to) * Math.min(1, Math.max(0, (s + W - (from + to) / 2) / W));
+        over += (phaseCount(state, from, to) * (s + W - (from + to) / 2)) / W;
         if (firstEnd < 0 && over > 0) firstEnd = to;
       }
     });

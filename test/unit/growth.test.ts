@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { arm, forget, GROWTH_WINDOW_MS as W, growthWait, initialGrowth, phaseShare, recordDispatch, type GrowthState } from '../../src/growth.js';
+import { createRamp, rampAdmit, rampWait } from '../../src/sim/acceleration.js';
 
 /** Sends at time `at` while the gate allows; returns how many went. */
 function sendWhileAllowed(state: GrowthState, at: number, max = 10_000): number {
@@ -19,25 +20,24 @@ function refuse(state: GrowthState, at: number): void {
 }
 
 /**
- * The simulator's acceleration limit (fixed windows from `phase`, each admitting
- * `max(floor, ⌊2 × the window before⌋)`) against a client that sends one attempt per ms whenever
- * the gate and the retry-after hold allow, holding 1 s after each refusal.
+ * The simulator's own acceleration limit (src/sim/acceleration.ts: fixed windows, each admitting
+ * `max(floor, ⌊2 × the window before⌋)`), its windows starting at `phase`, against a client that
+ * sends one attempt per ms whenever the gate and the retry-after hold allow, holding 1 s after
+ * each refusal.
  */
 function race(phase: number, seconds: number, floor = 20) {
   const g = initialGrowth();
-  let window = Number.NaN;
-  let current = 0;
-  let previous = 0;
+  const limit = createRamp();
+  const opts = { windowMs: W, floor, factor: 2 };
   let holdUntil = 0;
   const refusedAt: number[] = [];
   const admitted: number[] = Array.from({ length: seconds }, () => 0);
   let truePhaseKept = true;
   for (let t = 0; t < seconds * 1000; t++) {
     if (t < holdUntil || growthWait(g, t) > 0) continue;
-    const w = Math.floor((t - phase) / W);
-    if (w !== window) [previous, current, window] = [w === window + 1 ? current : 0, 0, w];
-    if (current < Math.max(floor, Math.floor(2 * previous))) {
-      current++;
+    const simNow = t - phase + W; // the simulator's clock: windows start at `phase` (mod W), never negative
+    if (rampWait(limit, opts, simNow) === 0) {
+      rampAdmit(limit, opts, simNow);
       recordDispatch(g, t);
       admitted[Math.floor(t / 1000)]!++;
     } else {
