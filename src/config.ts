@@ -33,6 +33,14 @@ export interface GatewayOptions {
 
 export type GatewayConfig = Required<GatewayOptions>;
 
+/** Opt-in for prompt and completion content (GenAI instrumentations' common variable). */
+export const ENV_CAPTURE_CONTENT = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';
+
+/** Whether prompt and completion content is recorded on spans (off unless the variable says `true`). */
+export function captureContent(env: Record<string, string | undefined>): boolean {
+  return env[ENV_CAPTURE_CONTENT]?.toLowerCase() === 'true';
+}
+
 type Kind = 'int' | 'number' | 'bool';
 interface Setting {
   readonly option: keyof GatewayOptions;

@@ -11,7 +11,7 @@
  * ```
  * @packageDocumentation
  */
-export { withGateway, createGateway, isWrapped, type Gateway } from './gateway.js';
+export { withGateway, createGateway, isWrapped, type Gateway } from './gateway/gateway.js';
 export { loadConfig, SETTINGS, type GatewayOptions, type GatewayConfig } from './config.js';
 export {
   classifyError,
@@ -22,17 +22,11 @@ export {
   type FailureInfo,
   type FailureReason,
   type Throttle,
-} from './classify.js';
-export {
-  parseRetryAfter,
-  backoffDelay,
-  decideRetry,
-  type DelayPolicy,
-  type DelaySource,
-  type RetryDecision,
-  type RetryQuestion,
-} from './delay.js';
-export type { LimiterSnapshot } from './limiter.js';
+} from './classify/classify.js';
+export { parseRetryAfter } from './delay/retry-after.js';
+export { backoffDelay } from './delay/backoff.js';
+export { decideRetry, type DelayPolicy, type DelaySource, type RetryDecision, type RetryQuestion } from './delay/decide.js';
+export type { LimiterSnapshot } from './admit/admission.js';
 export { GatewayConfigError, GatewayRequestError } from './errors.js';
-export * as attributes from './semconv.js';
-export { AnthropicGatewayInstrumentation, type AnthropicGatewayInstrumentationConfig } from './instrumentation.js';
+export * as attributes from './trace/semconv.js';
+export { AnthropicGatewayInstrumentation, type AnthropicGatewayInstrumentationConfig } from './gateway/instrumentation.js';

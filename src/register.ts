@@ -7,7 +7,7 @@
  */
 import { register } from 'node:module';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AnthropicGatewayInstrumentation } from './instrumentation.js';
+import { AnthropicGatewayInstrumentation } from './gateway/instrumentation.js';
 
 // ESM apps: the loader hook lets instrumentations patch `import`ed modules (CommonJS needs none).
 register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);

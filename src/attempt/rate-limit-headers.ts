@@ -2,7 +2,7 @@
  * The response headers the gateway reads: the paced buckets on every response (a few `get()`s),
  * and for a recording span every rate-limit header (one walk: cheaper than a `get()` per name).
  */
-import { PACED_BUCKETS, type BucketName } from './pacer.js';
+import { PACED_BUCKETS, type BucketName } from '../admit/policy/buckets.js';
 
 /** The paced buckets' limit (per minute) and remaining, when both were sent. */
 export type SeenBuckets = Partial<Record<BucketName, { limit: number; remaining: number }>>;

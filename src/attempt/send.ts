@@ -2,21 +2,7 @@
  * One HTTP attempt through the rest of the SDK's middleware chain: a live abort signal for it, the
  * retry-count header, and the outcome reduced to what the classification table needs.
  */
-import type { MiddlewareNext } from '@anthropic-ai/sdk';
-type APIRequest = Parameters<MiddlewareNext>[0];
-import { classifyFailure, type Classification, type FailureInfo } from './classify.js';
-import { parseRetryAfter } from './delay.js';
-
-export type AttemptOutcome =
-  | { readonly kind: 'response'; readonly response: Response }
-  | {
-      readonly kind: 'failed-response';
-      /** A replayable copy of the error response, for the SDK to build its typed error from. */
-      readonly response: Response;
-      readonly classification: Classification;
-      readonly retryAfterMs: number | undefined;
-    }
-  | { readonly kind: 'failed-connection'; readonly error: unknown; readonly classification: Classification };
+import type { APIRequest } from '../gateway/sdk-seams.js';
 
 /** The header the SDK uses to tell the server which retry an attempt is. */
 export const RETRY_COUNT_HEADER = 'x-stainless-retry-count';
@@ -54,57 +40,6 @@ export function attemptTimeoutMs(sdkTimeoutMs: number): number {
  * a timeout (`APIConnectionTimeoutError`) should it be the call's last failure. */
 export function attemptTimeoutReason(ms: number): DOMException {
   return new DOMException(`Attempt timed out after ${ms} ms`, 'TimeoutError');
-}
-
-function connectionKind(error: unknown): FailureInfo['connection'] {
-  const seen = new Set<unknown>();
-  let e: unknown = error;
-  while (e && typeof e === 'object' && !seen.has(e)) {
-    seen.add(e);
-    const { name, code } = e as { name?: string; code?: string };
-    if (name === 'AbortError' || name === 'TimeoutError') return 'timeout';
-    if (code === 'ECONNREFUSED') return 'refused';
-    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return 'reset';
-    e = (e as { cause?: unknown }).cause;
-  }
-  return 'other';
-}
-
-export function classifyConnectionError(error: unknown, idempotent: boolean): Classification {
-  return classifyFailure({ connection: connectionKind(error), idempotent });
-}
-
-interface ErrorBody {
-  error?: { type?: unknown; details?: { error_code?: unknown } | null };
-}
-
-/**
- * Reads an error response (small: the API's error envelope, or the edge's HTML page for 413) and
- * classifies it. The returned response is a fresh copy, since this one's body is consumed.
- */
-export async function readFailedResponse(response: Response, now: number): Promise<Extract<AttemptOutcome, { kind: 'failed-response' }>> {
-  const text = await response.text().catch(() => '');
-  let body: ErrorBody | undefined;
-  try {
-    body = JSON.parse(text) as ErrorBody;
-  } catch {
-    body = undefined;
-  }
-  const type = body?.error?.type;
-  const code = body?.error?.details?.error_code;
-  const header = response.headers.get('x-should-retry');
-  const classification = classifyFailure({
-    status: response.status,
-    errorType: typeof type === 'string' ? type : undefined,
-    errorCode: typeof code === 'string' ? code : undefined,
-    shouldRetry: header === 'true' ? true : header === 'false' ? false : undefined,
-  });
-  return {
-    kind: 'failed-response',
-    response: new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers }),
-    classification,
-    retryAfterMs: parseRetryAfter(response.headers, now),
-  };
 }
 
 /** Whether the request body can be sent again (a one-shot stream cannot). */

@@ -1,10 +1,11 @@
 /**
  * The one error-classification table: which failures the gateway retries, and what each tells
- * the concurrency ramp. Pure: no I/O, no timers.
+ * the limiter (its throttle kind). Pure: no I/O, no timers.
  *
  * Sources: the API's error docs (status codes and error types) and rate-limit docs (429 variants).
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import { envelopeFields, shouldRetryHeader } from './error-envelope.js';
 
 /** Why an attempt failed, as the gateway names it on spans and metrics (`claude_gateway.retry.reason`). */
 export type FailureReason =
@@ -26,8 +27,11 @@ export type FailureReason =
   | 'request_too_large' // 413 (may be an HTML page from the edge)
   | 'client_error'; // any other 4xx
 
-/** What a throttle tells the ramp: how hard to cut concurrency. */
-export type Throttle = 'none' | 'rate' | 'ramp' | 'overload';
+/**
+ * What a failure tells the limiter: `rate`, a bucket is empty (429); `acceleration`, use grew too
+ * fast (429 `ramp_limit_exceeded`); `overload`, the API is overloaded (529); `none`, nothing.
+ */
+export type Throttle = 'none' | 'rate' | 'acceleration' | 'overload';
 
 export interface Classification {
   /** Whether another attempt can succeed where this one failed. */
@@ -108,7 +112,7 @@ const TYPE_TO_STATUS: Readonly<Record<string, number>> = {
 function classifyStatus(status: number, errorCode: string | undefined): Row {
   if (status === 429 && errorCode !== undefined) {
     if (SPEND_LIMIT_CODES.has(errorCode)) return row('spend_limit', false, 'rate_limit_error');
-    if (errorCode === RAMP_LIMIT_CODE) return row('ramp_limit', true, 'rate_limit_error', 'ramp');
+    if (errorCode === RAMP_LIMIT_CODE) return row('ramp_limit', true, 'rate_limit_error', 'acceleration');
   }
   const known = STATUS_TABLE.get(status);
   if (known) return known;
@@ -156,15 +160,13 @@ export function classifyError(error: unknown): Classification {
   if (error instanceof APIConnectionTimeoutError) return classifyInfo({ connection: 'timeout' });
   if (error instanceof APIConnectionError) return classifyInfo({ connection: 'other' });
   if (error instanceof APIError) {
-    const body = error.error as { error?: { type?: unknown; details?: { error_code?: unknown } } } | undefined;
-    const type = error.type ?? body?.error?.type;
-    const code = error.errorCode ?? body?.error?.details?.error_code;
-    const header = error.headers?.get('x-should-retry');
+    const body = envelopeFields(error.error);
+    const sdk = error as { type?: unknown; errorCode?: unknown };
     return classifyInfo({
       status: error.status,
-      errorType: typeof type === 'string' ? type : undefined,
-      errorCode: typeof code === 'string' ? code : undefined,
-      shouldRetry: header === 'true' ? true : header === 'false' ? false : undefined,
+      errorType: typeof sdk.type === 'string' ? sdk.type : body.errorType,
+      errorCode: typeof sdk.errorCode === 'string' ? sdk.errorCode : body.errorCode,
+      shouldRetry: shouldRetryHeader(error.headers),
     });
   }
   if (error !== null && typeof error === 'object' && !(error instanceof Error)) {

@@ -1,40 +1,12 @@
 /**
- * The delay policy: `retry-after` first, else exponential backoff with full jitter, capped; and the
- * decision to fail at once when the wait would overrun the caps. Pure: the clock and the random
- * source are parameters.
+ * The retry decision: `retry-after` first, else exponential backoff with full jitter, capped; and
+ * failing at once when the wait would overrun the caps. Pure: the clock and the random source are
+ * parameters.
  */
-import type { Classification } from './classify.js';
+import type { Classification } from '../classify/classify.js';
+import { backoffDelay } from './backoff.js';
 
 export type DelaySource = 'retry-after' | 'backoff';
-
-/**
- * The wait the server asked for, in ms, from `retry-after-ms` (ms), else `retry-after` (whole
- * seconds, or an HTTP date). `undefined` when absent or unparseable.
- */
-export function parseRetryAfter(headers: Headers | undefined | null, now: number = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '') {
-    const value = Number(ms);
-    if (Number.isFinite(value) && value >= 0) return Math.ceil(value);
-  }
-  const raw = headers.get('retry-after');
-  if (raw === null || raw.trim() === '') return undefined;
-  const text = raw.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
-
-/**
- * Full-jitter exponential backoff (AWS, "Exponential Backoff And Jitter"): uniform in
- * `[0, min(maxDelayMs, baseDelayMs · 2^(retry−1))]`. `retry` counts from 1.
- */
-export function backoffDelay(retry: number, baseDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, retry - 1));
-  return Math.round(random() * ceiling);
-}
 
 export interface DelayPolicy {
   readonly maxRetries: number;

@@ -6,7 +6,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type { GatewayConfig } from '../config.js';
-import { createGateway, type Gateway } from '../gateway.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { startSimulator, type Simulator, type SimulatorStats } from '../sim/index.js';
 import type { DemoOptions } from './args.js';
 import type { LiveState, Observed, SummaryData } from './progress.js';

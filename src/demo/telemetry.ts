@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
-import * as A from '../semconv.js';
+import * as A from '../trace/semconv.js';
 
 export const DEMO_SERVICE_NAME = 'claude-otel-gateway-demo';
 

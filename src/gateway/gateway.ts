@@ -1,15 +1,18 @@
 /**
- * A gateway: settings, the limiters (one per API key and model, shared by every client it wraps)
- * and the retry budget; and the wrapping of an SDK client so its calls go through the middleware.
+ * A gateway: settings, the admission state per API key and model (shared by every client it
+ * wraps), the retry budget and the telemetry; and the two ways a client joins it, `wrap()` (a
+ * copy) and `adopt()` (in place).
  */
 import type { BaseAnthropic } from '@anthropic-ai/sdk';
 import { createHash } from 'node:crypto';
-import { RetryBudget } from './budget.js';
-import { loadConfig, type GatewayConfig, type GatewayOptions } from './config.js';
-import { ModelLimiter, type LimiterSnapshot } from './limiter.js';
-import { addSnapshotSource } from './metrics.js';
-import { createMiddleware, GATEWAY_MIDDLEWARE, REQUEST_MAX_RETRIES, type GatewayCore } from './middleware.js';
-import { ENV_CAPTURE_CONTENT } from './semconv.js';
+import { Admission, type LimiterSnapshot } from '../admit/admission.js';
+import type { GatewayCore } from '../call/call.js';
+import { createMiddleware, isGatewayMiddleware } from '../call/middleware.js';
+import { captureContent, loadConfig, type GatewayConfig, type GatewayOptions } from '../config.js';
+import { RetryBudget } from '../delay/budget.js';
+import { GatewayMetrics } from '../trace/metrics.js';
+import { GLOBAL_TELEMETRY, type TelemetrySource } from '../trace/providers.js';
+import { userTimeout, useGatewayClass } from './sdk-seams.js';
 
 export interface Gateway {
   /** The settings in force, validated. */
@@ -23,21 +26,11 @@ export interface Gateway {
   /**
    * Sends `client`'s own calls through this gateway from now on, changing it in place (its
    * middleware and `maxRetries`). For instrumentation, where the application holds the client.
+   * @param telemetry - @internal the tracer and meter to report to (an instrumentation's own).
    */
-  adopt(client: BaseAnthropic): void;
+  adopt(client: BaseAnthropic, telemetry?: TelemetrySource): void;
   /** The state of each limiter: model, concurrency limit, in flight, queued, hold, remaining budget. */
   limiters(): LimiterSnapshot[];
-}
-
-type RequestOptionsArg = Parameters<BaseAnthropic['request']>[0];
-
-/** Moves a per-request `maxRetries` to the gateway; the SDK's stays 0 so nothing retries twice. */
-export function moveRequestRetries(options: RequestOptionsArg): RequestOptionsArg {
-  const move = (o: Awaited<RequestOptionsArg>) =>
-    o.maxRetries === undefined ? o : { ...o, maxRetries: 0, [REQUEST_MAX_RETRIES]: o.maxRetries };
-  return typeof (options as PromiseLike<unknown>).then === 'function'
-    ? Promise.resolve(options).then(move)
-    : move(options as Awaited<RequestOptionsArg>);
 }
 
 /** Recent auth headers and their hashes: a process uses a handful of keys; hashing per call is waste. */
@@ -56,28 +49,9 @@ function keyId(authHeader: string | null): string {
   return id;
 }
 
-const wrappedClasses = new WeakMap<object, object>();
-
-/**
- * A subclass of the client's own class whose `request()` moves a per-request `maxRetries` to the
- * gateway (the SDK's stays 0). As a class, it survives `withOptions()` copies.
- */
-function gatewayClass(Base: new (...args: never[]) => BaseAnthropic): object {
-  const known = wrappedClasses.get(Base);
-  if (known) return known;
-  const Wrapped = class extends (Base as unknown as typeof BaseAnthropic) {
-    override request<Rsp>(...[options, remaining]: Parameters<BaseAnthropic['request']>) {
-      return super.request<Rsp>(moveRequestRetries(options), remaining);
-    }
-  };
-  Object.defineProperty(Wrapped, 'name', { value: Base.name });
-  wrappedClasses.set(Base, Wrapped);
-  return Wrapped;
-}
-
 /** Whether `client` already sends its calls through a gateway. */
 export function isWrapped(client: BaseAnthropic): boolean {
-  return client.middleware.some((m) => (m as unknown as Record<symbol, unknown>)[GATEWAY_MIDDLEWARE] === true);
+  return client.middleware.some(isGatewayMiddleware);
 }
 
 /**
@@ -86,35 +60,51 @@ export function isWrapped(client: BaseAnthropic): boolean {
  *
  * @throws {GatewayConfigError} when an option or `CLAUDE_GATEWAY_*` variable is invalid.
  */
-export function createGateway(options: GatewayOptions = {}, env: Record<string, string | undefined> = process.env): Gateway {
+export function createGateway(
+  options: GatewayOptions = {},
+  env: Record<string, string | undefined> = process.env,
+  telemetry: TelemetrySource = GLOBAL_TELEMETRY,
+): Gateway {
   const config = loadConfig(options, env);
-  const limiters = new Map<string, ModelLimiter>();
-  let last: { auth: string | null; model: string; limiter: ModelLimiter } | undefined;
+  const admissions = new Map<string, Admission>();
+  let last: { auth: string | null; model: string; admission: Admission } | undefined;
+  const snapshots = () => [...admissions.values()].map((a) => a.snapshot());
   const core: GatewayCore = {
     config,
     budget: new RetryBudget(config.retryBudgetRatio),
-    captureContent: env[ENV_CAPTURE_CONTENT]?.toLowerCase() === 'true',
-    limiterFor(authHeader, model) {
+    captureContent: captureContent(env),
+    telemetry,
+    metrics: new GatewayMetrics(telemetry, snapshots),
+    admissionFor(authHeader: string | null, model: string): Admission {
       // Most processes call one key and model: skip the hash and the map for a repeat.
-      if (last && last.auth === authHeader && last.model === model) return last.limiter;
+      if (last && last.auth === authHeader && last.model === model) return last.admission;
       const id = `${keyId(authHeader)}\u0000${model}`;
-      let limiter = limiters.get(id);
-      if (!limiter) {
-        limiter = new ModelLimiter(model, config);
-        limiters.set(id, limiter);
+      let admission = admissions.get(id);
+      if (!admission) {
+        admission = new Admission(model, config);
+        admissions.set(id, admission);
       }
-      last = { auth: authHeader, model, limiter };
-      return limiter;
+      last = { auth: authHeader, model, admission };
+      return admission;
     },
   };
-  const snapshots = () => [...limiters.values()].map((l) => l.snapshot());
-  addSnapshotSource(snapshots);
+  /** The core as seen through another telemetry source (an instrumentation's), one per source. */
+  const views = new Map<TelemetrySource, GatewayCore>();
+  const coreFor = (source: TelemetrySource | undefined): GatewayCore => {
+    if (!source || source === telemetry) return core;
+    let view = views.get(source);
+    if (!view) {
+      view = { ...core, telemetry: source, metrics: new GatewayMetrics(source, snapshots), admissionFor: core.admissionFor };
+      views.set(source, view);
+    }
+    return view;
+  };
   return {
     config,
     limiters: snapshots,
-    adopt(client: BaseAnthropic): void {
+    adopt(client: BaseAnthropic, source?: TelemetrySource): void {
       if (config.disabled || isWrapped(client)) return;
-      client.middleware = [createMiddleware(core, client.timeout), ...client.middleware];
+      client.middleware = [createMiddleware(coreFor(source), client.timeout), ...client.middleware];
       client.maxRetries = 0;
     },
     wrap<C extends BaseAnthropic>(client: C): C {
@@ -123,11 +113,11 @@ export function createGateway(options: GatewayOptions = {}, env: Record<string, 
         maxRetries: 0,
         // withOptions() would pin the resolved timeout, which turns off the SDK's check that a
         // non-streaming call long enough to pass 10 minutes must stream: keep what the user gave.
-        timeout: (client as unknown as { _options: { timeout?: number } })._options.timeout,
+        timeout: userTimeout(client),
         // Outermost, so the application's own middleware still runs once per HTTP attempt.
         middleware: [createMiddleware(core, client.timeout), ...client.middleware],
       });
-      Object.setPrototypeOf(wrapped, (gatewayClass(wrapped.constructor as never) as { prototype: object }).prototype);
+      useGatewayClass(wrapped);
       return wrapped;
     },
   };

@@ -3,7 +3,9 @@
  * client the application constructs through the gateway, with no change to its code. It patches
  * the SDK's `BaseAnthropic.prototype` (CommonJS through require hooks, ESM through the
  * `@opentelemetry/instrumentation` loader hook), so a client joins the shared gateway on its first
- * request. A client also passed to `withGateway()` is recognised and goes through once.
+ * request. A client also passed to `withGateway()` is recognised and goes through once. The tracer
+ * and meter providers set on the instrumentation (`setTracerProvider`, `setMeterProvider`) are the
+ * ones its clients' calls report to.
  */
 import type { BaseAnthropic } from '@anthropic-ai/sdk';
 import {
@@ -11,10 +13,12 @@ import {
   InstrumentationNodeModuleDefinition,
   type InstrumentationConfig,
 } from '@opentelemetry/instrumentation';
-import type { GatewayOptions } from './config.js';
-import { moveRequestRetries, sharedGateway } from './gateway.js';
-import { SCOPE_NAME } from './semconv.js';
-import { VERSION } from './version.js';
+import type { GatewayOptions } from '../config.js';
+import type { TelemetrySource } from '../trace/providers.js';
+import { SCOPE_NAME } from '../trace/semconv.js';
+import { VERSION } from '../version.js';
+import { sharedGateway } from './gateway.js';
+import { CALL_ENTRY_METHODS, moveRequestRetries, SUPPORTED_SDK_RANGE } from './sdk-seams.js';
 
 export interface AnthropicGatewayInstrumentationConfig extends InstrumentationConfig {
   /** Gateway settings; `CLAUDE_GATEWAY_*` variables apply to what is left out. */
@@ -25,6 +29,9 @@ type SdkModule = { BaseAnthropic?: typeof BaseAnthropic };
 type Method = (this: BaseAnthropic, ...args: unknown[]) => unknown;
 
 export class AnthropicGatewayInstrumentation extends InstrumentationBase<AnthropicGatewayInstrumentationConfig> {
+  /** This instrumentation's tracer and meter, as its providers stand when a call is made. */
+  private readonly telemetry: TelemetrySource = { tracer: () => this.tracer, meter: () => this.meter };
+
   constructor(config: AnthropicGatewayInstrumentationConfig = {}) {
     super(`${SCOPE_NAME}/instrumentation`, VERSION, config);
     // Settings are checked now, at start, not at the first call.
@@ -34,7 +41,7 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
   protected init() {
     return new InstrumentationNodeModuleDefinition(
       '@anthropic-ai/sdk',
-      ['>=1.0.0 <2'],
+      [SUPPORTED_SDK_RANGE],
       (exports: SdkModule) => {
         this.patch(exports);
         return exports;
@@ -45,24 +52,25 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
     );
   }
 
+  private adopt(client: BaseAnthropic): void {
+    if (this.isEnabled()) sharedGateway(this.getConfig().gateway).adopt(client, this.telemetry);
+  }
+
   private patch(exports: SdkModule): void {
     const proto = exports.BaseAnthropic?.prototype as unknown as Record<string, Method> | undefined;
     if (!proto) return;
     const instrumentation = this;
-    const adopt = (client: BaseAnthropic) => {
-      if (instrumentation.isEnabled()) sharedGateway(instrumentation.getConfig().gateway).adopt(client);
-    };
-    this._wrap(proto, 'request', (original: Method) =>
+    const [request, requestAPIList] = CALL_ENTRY_METHODS;
+    this._wrap(proto, request, (original: Method) =>
       function request(this: BaseAnthropic, ...args: unknown[]) {
-        adopt(this);
+        instrumentation.adopt(this);
         const [options, ...rest] = args as Parameters<BaseAnthropic['request']>;
         return original.call(this, instrumentation.isEnabled() ? moveRequestRetries(options) : options, ...rest);
       },
     );
-    // List endpoints go straight to the request loop, not through `request()`.
-    this._wrap(proto, 'requestAPIList', (original: Method) =>
+    this._wrap(proto, requestAPIList, (original: Method) =>
       function requestAPIList(this: BaseAnthropic, ...args: unknown[]) {
-        adopt(this);
+        instrumentation.adopt(this);
         return original.apply(this, args);
       },
     );
@@ -71,7 +79,6 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
   private unpatch(exports: SdkModule): void {
     const proto = exports.BaseAnthropic?.prototype as unknown as Record<string, Method> | undefined;
     if (!proto) return;
-    this._unwrap(proto, 'request');
-    this._unwrap(proto, 'requestAPIList');
+    for (const method of CALL_ENTRY_METHODS) this._unwrap(proto, method);
   }
 }

@@ -1,47 +1,14 @@
 /**
- * Spans for one API call: the logical span (the SDK's own call span when it traces, otherwise one
- * the gateway starts), one CLIENT span per HTTP attempt, and the waits (`claude_gateway.queue`,
- * `claude_gateway.backoff`). Every step runs under {@link guard}: telemetry never throws into a call.
+ * The spans of one API call: the logical span (the SDK's own call span when it traces, otherwise
+ * one the gateway starts), one CLIENT span per HTTP attempt, and the waits (`claude_gateway.queue`,
+ * `claude_gateway.backoff`). Whether to trace at all is read from the logical span: a span that
+ * does not record (no provider, or sampled out) turns every other span step off.
  */
-import {
-  context as otelContext,
-  propagation,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Context,
-  type Span,
-} from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
-import { readHeaders } from './headers.js';
+import { context as otelContext, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { AttemptSpan } from './attempt-span.js';
+import { guard } from './guard.js';
+import type { TelemetrySource } from './providers.js';
 import * as A from './semconv.js';
-import { VERSION } from './version.js';
-
-/** Runs a telemetry step; what it throws is dropped, so a broken exporter never fails a call. */
-export function guard<T>(step: () => T): T | undefined {
-  try {
-    return step();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Tracer taken when used, never at import: a provider registered later must still apply. */
-function tracer() {
-  return trace.getTracer(A.SCOPE_NAME, VERSION);
-}
-
-/** Whether the application registered a tracer provider (the API's default delegates to a no-op). */
-export function tracingEnabled(): boolean {
-  return (
-    guard(() => {
-      const provider = trace.getTracerProvider() as { getDelegate?: () => object };
-      const delegate = provider.getDelegate?.() ?? provider;
-      return delegate.constructor.name !== 'NoopTracerProvider';
-    }) ?? true
-  );
-}
 
 /** Request parameters copied to the logical span: [attribute, body field]. */
 const REQUEST_PARAMS: ReadonlyArray<readonly [string, string]> = [
@@ -66,6 +33,7 @@ export interface CallInfo {
   readonly captureContent: boolean;
 }
 
+/** What the gateway reads of a response body: its id, model, stop reason, content and usage. */
 export interface UsageLike {
   id?: unknown;
   model?: unknown;
@@ -79,19 +47,30 @@ export interface UsageLike {
   };
 }
 
+/** The gateway's summary of a call, set on the logical span. */
+export interface CallSummary {
+  readonly attempts: number;
+  readonly totalDelayMs: number;
+  readonly queueWaitMs: number;
+  readonly outcome: string;
+  readonly errorType?: string | undefined;
+  readonly firstChunkMs?: number | undefined;
+}
+
 /** Parsed per URL once: a process calls a handful of endpoints. */
 const servers = new Map<string, Attributes>();
 
 function serverAttributes(url: string): Attributes {
   let attrs = servers.get(url);
   if (!attrs) {
-    attrs = guard(() => {
-      const u = new URL(url);
-      return {
-        [A.ATTR_SERVER_ADDRESS]: u.hostname,
-        [A.ATTR_SERVER_PORT]: u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443,
-      };
-    }) ?? {};
+    attrs =
+      guard('parsing the server URL', () => {
+        const u = new URL(url);
+        return {
+          [A.ATTR_SERVER_ADDRESS]: u.hostname,
+          [A.ATTR_SERVER_PORT]: u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443,
+        };
+      }) ?? {};
     if (servers.size < 256) servers.set(url, attrs);
   }
   return attrs;
@@ -115,31 +94,35 @@ export function usageAttributes(data: UsageLike | undefined): Attributes {
 }
 
 /** The telemetry of one API call. Methods never throw. */
-export class CallSpans {
+export class CallTrace {
   /** The logical span, the parent of attempt and wait spans. */
   readonly logical: Span | undefined;
   /** Whether the gateway started (and so ends) the logical span. */
   readonly owned: boolean;
-  /** False when no tracer provider is registered: every span step is skipped. */
-  private readonly enabled: boolean;
+  /** Whether the logical span records: when it does not, every other span step is skipped. */
+  readonly recording: boolean;
   private readonly parent: Context;
   private readonly server: Attributes;
+  private ended = false;
 
-  constructor(private readonly info: CallInfo) {
+  constructor(
+    private readonly info: CallInfo,
+    private readonly source: TelemetrySource,
+  ) {
     this.server = serverAttributes(info.url);
     this.owned = !info.sdkSpan;
-    this.enabled = !!info.sdkSpan || tracingEnabled();
     this.logical =
       info.sdkSpan ??
-      (!this.enabled ? undefined : guard(() =>
-        tracer().startSpan(`${info.operation} ${info.model ?? info.route}`, {
+      guard('starting the call span', () =>
+        source.tracer().startSpan(`${info.operation} ${info.model ?? info.route}`, {
           kind: SpanKind.CLIENT,
           attributes: this.requestAttributes(),
         }),
-      ));
+      );
+    this.recording = (this.logical && guard('reading isRecording', () => this.logical!.isRecording())) ?? false;
     const active = otelContext.active();
-    this.parent = this.logical ? trace.setSpan(active, this.logical) : active;
-    if (info.captureContent && this.logical) guard(() => this.recordInput(this.logical!));
+    this.parent = this.logical && this.recording ? trace.setSpan(active, this.logical) : active;
+    if (info.captureContent && this.recording) guard('recording the input', () => this.recordInput(this.logical!));
   }
 
   private requestAttributes(): Attributes {
@@ -169,11 +152,15 @@ export class CallSpans {
 
   /** A `claude_gateway.queue` span covering a wait for a slot, the hold and pacing. */
   queued(startedAt: number, endedAt: number, limit: number, depth: number): void {
-    if (!this.enabled || endedAt - startedAt < 1) return;
-    guard(() => {
-      const span = tracer().startSpan(
+    if (!this.recording || endedAt - startedAt < 1) return;
+    guard('recording a queue span', () => {
+      const span = this.source.tracer().startSpan(
         A.SPAN_QUEUE,
-        { kind: SpanKind.INTERNAL, startTime: startedAt, attributes: { [A.ATTR_GATEWAY_CONCURRENCY_LIMIT]: limit, [A.ATTR_GATEWAY_QUEUE_DEPTH]: depth } },
+        {
+          kind: SpanKind.INTERNAL,
+          startTime: startedAt,
+          attributes: { [A.ATTR_GATEWAY_CONCURRENCY_LIMIT]: limit, [A.ATTR_GATEWAY_QUEUE_DEPTH]: depth },
+        },
         this.parent,
       );
       span.end(endedAt);
@@ -182,9 +169,9 @@ export class CallSpans {
 
   /** Starts a `claude_gateway.backoff` span; the returned function ends it. */
   backoff(delayMs: number, source: string, reason: string): () => void {
-    if (!this.enabled) return () => {};
-    const span = guard(() =>
-      tracer().startSpan(
+    if (!this.recording) return () => {};
+    const span = guard('starting a backoff span', () =>
+      this.source.tracer().startSpan(
         A.SPAN_BACKOFF,
         {
           kind: SpanKind.INTERNAL,
@@ -197,14 +184,14 @@ export class CallSpans {
         this.parent,
       ),
     );
-    return () => guard(() => span?.end());
+    return () => guard('ending a backoff span', () => span?.end());
   }
 
-  /** Starts the span of attempt `retry` (0 = first) and returns it with the context to send in. */
+  /** Starts the span of attempt `retry` (0 = first). */
   attempt(retry: number): AttemptSpan {
-    if (!this.enabled) return new AttemptSpan(undefined, this.parent);
-    const span = guard(() =>
-      tracer().startSpan(
+    if (!this.recording) return new AttemptSpan(undefined, this.parent);
+    const span = guard('starting an attempt span', () =>
+      this.source.tracer().startSpan(
         `${this.info.method} ${this.info.route}`,
         {
           kind: SpanKind.CLIENT,
@@ -222,29 +209,22 @@ export class CallSpans {
   }
 
   /** Sets the gateway's summary on the logical span, and the outcome. */
-  summarize(attrs: {
-    attempts: number;
-    totalDelayMs: number;
-    queueWaitMs: number;
-    outcome: string;
-    errorType?: string | undefined;
-    firstChunkMs?: number | undefined;
-  }): void {
+  summarize(summary: CallSummary): void {
     const span = this.logical;
-    if (!span) return;
-    guard(() => {
+    if (!span || !this.recording) return;
+    guard('summarizing the call', () => {
       span.setAttributes({
-        [A.ATTR_GATEWAY_ATTEMPTS]: attrs.attempts,
-        [A.ATTR_GATEWAY_RETRY_TOTAL_DELAY_MS]: attrs.totalDelayMs,
-        [A.ATTR_GATEWAY_QUEUE_WAIT_MS]: attrs.queueWaitMs,
-        [A.ATTR_GATEWAY_OUTCOME]: attrs.outcome,
+        [A.ATTR_GATEWAY_ATTEMPTS]: summary.attempts,
+        [A.ATTR_GATEWAY_RETRY_TOTAL_DELAY_MS]: summary.totalDelayMs,
+        [A.ATTR_GATEWAY_QUEUE_WAIT_MS]: summary.queueWaitMs,
+        [A.ATTR_GATEWAY_OUTCOME]: summary.outcome,
       });
-      if (attrs.firstChunkMs !== undefined) span.setAttribute(A.ATTR_GATEWAY_TIME_TO_FIRST_CHUNK_MS, attrs.firstChunkMs);
+      if (summary.firstChunkMs !== undefined) span.setAttribute(A.ATTR_GATEWAY_TIME_TO_FIRST_CHUNK_MS, summary.firstChunkMs);
       if (!this.owned) return;
       // The SDK sets its own span's status; the gateway's follows the same rule: an error only when
       // the call failed, never for attempts that were retried and then succeeded.
-      if (attrs.errorType) {
-        span.setAttribute(A.ATTR_ERROR_TYPE, attrs.errorType);
+      if (summary.errorType) {
+        span.setAttribute(A.ATTR_ERROR_TYPE, summary.errorType);
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
     });
@@ -253,8 +233,8 @@ export class CallSpans {
   /** Response attributes for an owned logical span (the SDK sets them on its own). */
   response(data: UsageLike | undefined, status: number | undefined): void {
     const span = this.logical;
-    if (!span || !this.owned) return;
-    guard(() => {
+    if (!span || !this.owned || !this.recording) return;
+    guard('recording the response', () => {
       if (status !== undefined) span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       if (!data) return;
       if (typeof data.id === 'string') span.setAttribute(A.ATTR_GEN_AI_RESPONSE_ID, data.id);
@@ -269,84 +249,13 @@ export class CallSpans {
 
   /** Whether the gateway owns a logical span that records (and so wants the response's usage). */
   get ownsRecordingSpan(): boolean {
-    return this.owned && !!this.logical && (guard(() => this.logical!.isRecording()) ?? false);
+    return this.owned && this.recording;
   }
 
-  /** Ends an owned logical span; the SDK ends its own. */
+  /** Ends an owned logical span (the SDK ends its own); idempotent. */
   end(): void {
-    if (this.owned) guard(() => this.logical?.end());
-  }
-}
-
-/** The CLIENT span of one HTTP attempt. */
-export class AttemptSpan {
-  /** The context to send the attempt in: this span active, HTTP instrumentations suppressed so no
-   * second span is made for the same request. */
-  readonly context: Context;
-
-  constructor(
-    private readonly span: Span | undefined,
-    parent: Context,
-  ) {
-    const ctx = span ? trace.setSpan(parent, span) : parent;
-    this.context = span ? (guard(() => suppressTracing(ctx)) ?? ctx) : ctx;
-  }
-
-  /** Runs the attempt's request in {@link context}; directly when there is no span. */
-  run<T>(send: () => T): T {
-    return this.span ? otelContext.with(this.context, send) : send();
-  }
-
-  /** Writes this attempt's trace context into `headers`, so the server sees the attempt span. */
-  inject(headers: Headers): void {
-    if (!this.span) return;
-    guard(() => {
-      const carrier: Record<string, string> = {};
-      propagation.inject(trace.setSpan(otelContext.active(), this.span!), carrier);
-      for (const [k, v] of Object.entries(carrier)) headers.set(k, v);
-    });
-  }
-
-  /** Records the response's status, request id and rate-limit headers. */
-  response(response: Response): void {
-    const span = this.span;
-    if (!span?.isRecording()) return;
-    guard(() => {
-      span.setAttribute(A.ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
-      const headers = readHeaders(response.headers);
-      if (headers.requestId) span.setAttribute(A.ATTR_ANTHROPIC_REQUEST_ID, headers.requestId);
-      for (const [name, value] of headers.ratelimit) {
-        // `requests-remaining` → `anthropic.ratelimit.requests.remaining`
-        const cut = name.lastIndexOf('-');
-        const field = name.slice(cut + 1);
-        const key = `${A.ATTR_ANTHROPIC_RATELIMIT_PREFIX}.${name.slice(0, cut).replace('-', '_')}.${field}`;
-        span.setAttribute(key, field === 'reset' ? value : Number(value));
-      }
-    });
-  }
-
-  /** Marks the attempt failed with `errorType`, and how the gateway answered it. */
-  failed(errorType: string, reason: string, retry?: { delayMs: number; source: string } | { giveUp: string }): void {
-    const span = this.span;
-    if (!span) return;
-    guard(() => {
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      span.setAttribute(A.ATTR_ERROR_TYPE, errorType);
-      span.setAttribute(A.ATTR_GATEWAY_RETRY_REASON, reason);
-      if (retry && 'delayMs' in retry) {
-        span.setAttribute(A.ATTR_GATEWAY_RETRY_DELAY_MS, retry.delayMs);
-        span.setAttribute(A.ATTR_GATEWAY_RETRY_DELAY_SOURCE, retry.source);
-      } else if (retry) {
-        span.setAttribute(A.ATTR_GATEWAY_GIVE_UP, retry.giveUp);
-      }
-    });
-  }
-
-  set(attrs: Attributes): void {
-    guard(() => this.span?.setAttributes(attrs));
-  }
-
-  end(): void {
-    guard(() => this.span?.end());
+    if (this.ended) return;
+    this.ended = true;
+    if (this.owned && this.logical) guard('ending the call span', () => this.logical!.end());
   }
 }

@@ -79,5 +79,3 @@ export const HTTP_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.
 /** The instrumentation scope. */
 export const SCOPE_NAME = 'claude-otel-gateway';
 
-/** Opt-in for prompt and completion content (GenAI instrumentations' common variable). */
-export const ENV_CAPTURE_CONTENT = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';

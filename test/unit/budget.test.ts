@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUDGET_FLOOR, RetryBudget } from '../../src/budget.js';
+import { BUDGET_FLOOR, RetryBudget } from '../../src/delay/budget.js';
 
 describe('RetryBudget', () => {
   it('allows the floor, then retries up to ratio × calls in the window', () => {

@@ -33,7 +33,7 @@ describe('classifyError: the table, row by row', () => {
     for (const code of ['enforced_spend_limit_reached', 'contract_spend_limit_reached']) {
       expect(classifyError({ status: 429, errorType: 'rate_limit_error', errorCode: code })).toMatchObject({ retryable: false, reason: 'spend_limit' });
     }
-    expect(classifyError({ status: 429, errorCode: 'ramp_limit_exceeded' })).toMatchObject({ retryable: true, reason: 'ramp_limit', throttle: 'ramp' });
+    expect(classifyError({ status: 429, errorCode: 'ramp_limit_exceeded' })).toMatchObject({ retryable: true, reason: 'ramp_limit', throttle: 'acceleration' });
   });
 
   it('x-should-retry overrides the table both ways', () => {

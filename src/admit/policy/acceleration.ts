@@ -1,8 +1,8 @@
 /**
- * The rate-growth gate, armed by the API's acceleration limit (`ramp_limit_exceeded`). Its model:
- * fixed windows of {@link GROWTH_WINDOW_MS}, each admitting `max(floor, factor × what the window
- * before admitted)`. Once armed, an attempt goes out only if the window it falls in stays within
- * {@link GROWTH_FACTOR} × the window before it (or the floor).
+ * The acceleration gate, armed by the API's acceleration limit (`ramp_limit_exceeded`). Its model:
+ * fixed windows of {@link ACCELERATION_WINDOW_MS}, each admitting `max(floor, factor × what the
+ * window before admitted)`. Once armed, an attempt goes out only if the window it falls in stays
+ * within {@link ACCELERATION_ACCELERATION_GROWTH_FACTOR} × the window before it (or the floor).
  *
  * The client does not know where the API's windows start (their phase), so it checks every window
  * that may contain the attempt, one per phase still possible. Each refusal rules out the phases
@@ -14,14 +14,14 @@
  * {@link PHASE_RISK} of the possible phases, each weighted by what a refusal there would cost: the
  * odd refusal costs less, and rules phases out.
  *
- * Unarmed, it costs a push per attempt: without an acceleration limit, the concurrency ramp alone
+ * Unarmed, it costs a push per attempt: without an acceleration limit, the concurrency limit alone
  * governs a cold start. Pure: the clock is a parameter.
  */
 
 /** The period over which the API compares attempt counts (assumed; not documented). */
-export const GROWTH_WINDOW_MS = 1000;
+export const ACCELERATION_WINDOW_MS = 1000;
 /** Most growth per window once armed: just under the ×2 the simulator's limit grants. */
-export const GROWTH_FACTOR = 1.9;
+export const ACCELERATION_GROWTH_FACTOR = 1.9;
 /**
  * Least growth per window any real acceleration limit is assumed to grant, for ruling phases out:
  * a refused window with `admitted + SLACK < FACTOR_ASSUMED × previous` cannot be the API's.
@@ -29,12 +29,12 @@ export const GROWTH_FACTOR = 1.9;
 const FACTOR_ASSUMED = 1.9;
 /** Attempts a window's count may be off by (clock skew between dispatch and arrival). */
 const SLACK = 1;
-/** Share of the possible phases under which an attempt may overrun the window (see growthWait). */
+/** Share of the possible phases under which an attempt may overrun the window (see accelerationWait). */
 export const PHASE_RISK = 0.25;
 
-const W = GROWTH_WINDOW_MS;
+const W = ACCELERATION_WINDOW_MS;
 
-export interface GrowthState {
+export interface AccelerationState {
   /** Dispatch times, ascending, from `head` on; refused attempts are taken out again. */
   times: number[];
   head: number;
@@ -46,7 +46,7 @@ export interface GrowthState {
   readonly phaseSums: Int32Array;
 }
 
-export function initialGrowth(): GrowthState {
+export function initialAcceleration(): AccelerationState {
   const state = { times: [], head: 0, floor: 0, phases: new Uint8Array(W).fill(1), phaseSums: new Int32Array(W + 1) };
   sumPhases(state);
   return state;
@@ -57,12 +57,12 @@ function phaseOf(e: number): number {
   return ((e % W) + W) % W;
 }
 
-function sumPhases(state: GrowthState): void {
+function sumPhases(state: AccelerationState): void {
   for (let p = 0; p < W; p++) state.phaseSums[p + 1] = state.phaseSums[p]! + state.phases[p]!;
 }
 
 /** How many phases (ms) of windows ending in `[a, b)` may be the API's. */
-function phaseCount(state: GrowthState, a: number, b: number): number {
+function phaseCount(state: AccelerationState, a: number, b: number): number {
   const from = Math.ceil(a);
   const to = Math.ceil(b); // integer ends in [from, to)
   if (to - from >= W) return state.phaseSums[W]!;
@@ -74,7 +74,7 @@ function phaseCount(state: GrowthState, a: number, b: number): number {
 }
 
 /** Drops the dispatches that no window from `now` on can count (older than two windows). */
-function prune(state: GrowthState, now: number): void {
+function prune(state: AccelerationState, now: number): void {
   const { times } = state;
   while (state.head < times.length && times[state.head]! <= now - 2 * W) state.head++;
   if (state.head > 256 && state.head * 2 > times.length) {
@@ -84,7 +84,7 @@ function prune(state: GrowthState, now: number): void {
 }
 
 /** First index from `head` whose time is above `t`. */
-function firstAbove(state: GrowthState, t: number): number {
+function firstAbove(state: AccelerationState, t: number): number {
   const { times } = state;
   let lo = state.head;
   let hi = times.length;
@@ -101,7 +101,7 @@ function firstAbove(state: GrowthState, t: number): number {
  * not change: `recent` counts the attempts in the window up to `cutoff`, `base` those in the
  * window before it.
  */
-function sweep(state: GrowthState, s: number, cutoff: number, visit: (from: number, to: number, recent: number, base: number) => void): void {
+function sweep(state: AccelerationState, s: number, cutoff: number, visit: (from: number, to: number, recent: number, base: number) => void): void {
   const { times } = state;
   const n = firstAbove(state, cutoff);
   let i = firstAbove(state, s - W); // first attempt in the window
@@ -116,7 +116,7 @@ function sweep(state: GrowthState, s: number, cutoff: number, visit: (from: numb
   }
 }
 
-export function recordDispatch(state: GrowthState, at: number): void {
+export function recordDispatch(state: AccelerationState, at: number): void {
   prune(state, at);
   const { times } = state;
   // Clocks may step back; keep the log sorted.
@@ -127,7 +127,7 @@ export function recordDispatch(state: GrowthState, at: number): void {
 }
 
 /** Takes an attempt dispatched at `at` out of the log: the API refused it, so admitted none. */
-export function forget(state: GrowthState, at: number): void {
+export function forget(state: AccelerationState, at: number): void {
   const { times } = state;
   for (let i = times.length - 1; i >= state.head; i--) {
     if (times[i] === at) {
@@ -143,7 +143,7 @@ export function forget(state: GrowthState, at: number): void {
  * in the log) could not have happened with the API's floor at least `floor`: its window had room
  * to spare. Also the least its window held under a phase still possible (Infinity if none is).
  */
-function misfits(state: GrowthState, at: number, floor: number): { ruledOut: Array<[number, number]>; least: number } {
+function misfits(state: AccelerationState, at: number, floor: number): { ruledOut: Array<[number, number]>; least: number } {
   const ruledOut: Array<[number, number]> = [];
   let least = Infinity;
   sweep(state, at, at, (from, to, held, before) => {
@@ -162,7 +162,7 @@ function misfits(state: GrowthState, at: number, floor: number): { ruledOut: Arr
  * could not have happened with that floor are ruled out. If none fits, the floor is lowered to
  * what fits; if still none, the model is off and the gate starts over from all phases.
  */
-export function arm(state: GrowthState, at: number): void {
+export function arm(state: AccelerationState, at: number): void {
   const trailing = Math.max(1, firstAbove(state, at - 1) - firstAbove(state, at - W));
   const guess = state.floor === 0 ? trailing : state.floor;
   let fit = misfits(state, at, guess);
@@ -188,7 +188,7 @@ export function arm(state: GrowthState, at: number): void {
  * 1 s, so one late in a window idles most of the next): guarding against every phase makes growth
  * restart from the floor after each hold, which costs more than the odd early refusal.
  */
-export function growthWait(state: GrowthState, now: number): number {
+export function accelerationWait(state: AccelerationState, now: number): number {
   if (state.floor === 0) return 0;
   prune(state, now);
   const tolerated = PHASE_RISK * state.phaseSums[W]!;
@@ -198,7 +198,7 @@ export function growthWait(state: GrowthState, now: number): number {
     let over = 0;
     let firstEnd = -1;
     sweep(state, s, Infinity, (from, to, recent, base) => {
-      if (recent + 1 > Math.max(state.floor, GROWTH_FACTOR * base)) {
+      if (recent + 1 > Math.max(state.floor, ACCELERATION_GROWTH_FACTOR * base)) {
         // A refusal's hold costs as much of the next window as has passed of this one.
         over += (phaseCount(state, from, to) * (s + W - (from + to) / 2)) / W;
         if (firstEnd < 0 && over > 0) firstEnd = to;
@@ -211,6 +211,6 @@ export function growthWait(state: GrowthState, now: number): number {
 }
 
 /** The share of window phases still possible (1 until refusals rule some out); for tests. */
-export function phaseShare(state: GrowthState): number {
+export function phaseShare(state: AccelerationState): number {
   return state.phaseSums[W]! / W;
 }

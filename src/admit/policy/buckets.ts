@@ -1,7 +1,7 @@
 /**
- * Pacing from the `anthropic-ratelimit-*` headers: a client-side mirror of the server's token
- * buckets, so the gateway holds an attempt it can tell would be refused instead of sending it.
- * Pure: observations and the clock are parameters.
+ * Pacing from the `anthropic-ratelimit-*` headers: a mirror of each of the server's buckets, so the
+ * gateway holds an attempt it can tell would be refused instead of sending it. Pure: observations
+ * and the clock are parameters.
  *
  * The mirror is a bucket of its own: it refills at `limit` per minute up to its capacity (refill
  * past a full bucket is lost, as on the server) and each dispatch takes its cost. A response's
@@ -17,6 +17,7 @@ export const PACED_BUCKETS = {
   inputTokens: 'anthropic-ratelimit-input-tokens',
 } as const;
 export type BucketName = keyof typeof PACED_BUCKETS;
+export const PACED_BUCKET_NAMES = Object.keys(PACED_BUCKETS) as readonly BucketName[];
 
 export interface Mirror {
   /** Refill per minute (the `-limit` header). */
@@ -33,8 +34,8 @@ export function levelAt(m: Mirror, now: number): number {
   return Math.min(m.capacity, m.level + (Math.max(0, now - m.at) * m.limit) / 60_000);
 }
 
-/** Takes `cost` from the mirror at `now` (a dispatch). */
-export function take(m: Mirror | undefined, now: number, cost: number): Mirror | undefined {
+/** Charges a dispatch of `cost` to the mirror at `now`. */
+export function charge(m: Mirror | undefined, cost: number, now: number): Mirror | undefined {
   if (!m || cost <= 0) return m;
   return { ...m, level: levelAt(m, now) - cost, at: now };
 }
@@ -43,7 +44,7 @@ export function take(m: Mirror | undefined, now: number, cost: number): Mirror |
  * Folds in `seen` from the response to an attempt dispatched at `dispatchedAt`, after which
  * `sentSince` was dispatched (in this bucket's units).
  */
-export function observe(
+export function foldObservation(
   m: Mirror | undefined,
   seen: { limit: number; remaining: number },
   now: number,
@@ -66,8 +67,8 @@ export const PACING_MARGIN_SHARE = 0.05;
 /** …or this long a refill: what admission may lag a dispatch by (network, a busy event loop). */
 export const PACING_MARGIN_MS = 50;
 
-/** Milliseconds to wait before an attempt of `cost` fits; 0 when it fits now. */
-export function waitFor(m: Mirror | undefined, now: number, cost: number): number {
+/** Milliseconds of pacing before an attempt of `cost` fits; 0 when it fits now. */
+export function pacingWait(m: Mirror | undefined, cost: number, now: number): number {
   if (!m || cost <= 0) return 0;
   // A margin: the server admits a little after the dispatch the mirror is timed from, and a
   // refusal costs a whole-second retry-after hold, far more than the margin's few refills.

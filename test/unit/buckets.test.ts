@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { readBuckets, readHeaders } from '../../src/headers.js';
-import { levelAt, observe, take, waitFor, type Mirror } from '../../src/pacer.js';
+import { readBuckets, readHeaders } from '../../src/attempt/rate-limit-headers.js';
+import { charge, foldObservation as observe, levelAt, pacingWait, type Mirror } from '../../src/admit/policy/buckets.js';
 
 /** Dispatches at `at` while the mirror allows; returns how many went. */
 function dispatchWhileAllowed(m: Mirror, at: number): { m: Mirror; sent: number } {
   let sent = 0;
-  while (waitFor(m, at, 1) === 0 && sent < 10_000) {
-    m = take(m, at, 1)!;
+  while (pacingWait(m, 1, at) === 0 && sent < 10_000) {
+    m = charge(m, 1, at)!;
     sent++;
   }
   return { m, sent };
 }
 
-describe('pacer: a mirror of the server bucket', () => {
+describe('pacing: a mirror of the server bucket', () => {
   it('reads limit and remaining for pacing, and every rate-limit header for the span', () => {
     const h = new Headers({ 'anthropic-ratelimit-requests-limit': '600', 'anthropic-ratelimit-requests-remaining': '0' });
     const response = new Headers([...h, ['request-id', 'req_1'], ['anthropic-ratelimit-input-tokens-remaining', '5000']]);
@@ -25,7 +25,7 @@ describe('pacer: a mirror of the server bucket', () => {
   it('refills at limit per minute, capped at the capacity seen, and each dispatch takes its cost', () => {
     let m = observe(undefined, { limit: 600, remaining: 5 }, 1000, 1000, 0); // 10 per second
     expect(levelAt(m, 1000)).toBe(5);
-    m = take(m, 1000, 3)!;
+    m = charge(m, 3, 1000)!;
     expect(levelAt(m, 1100)).toBeCloseTo(3); // 2 left + 1 refilled
     expect(levelAt(m, 9000)).toBe(5); // never above the capacity
   });
@@ -39,14 +39,14 @@ describe('pacer: a mirror of the server bucket', () => {
 
   it('keeps a margin of 2 tokens, 5% of the bucket or 50 ms of refill, whichever is largest', () => {
     const m = { ...observe(undefined, { limit: 600, remaining: 2 }, 0, 0, 0), capacity: 10 };
-    expect(waitFor(m, 0, 1)).toBe(100); // needs 3 (1 + margin 2): one refill of 100 ms at 10/s
+    expect(pacingWait(m, 1, 0)).toBe(100); // needs 3 (1 + margin 2): one refill of 100 ms at 10/s
   });
 
   it('releases a small bucket with many calls in flight once the refill covers them (no stall)', () => {
     // 60 RPM acting as 1 per second: capacity 1, ten dispatched since the observed attempt.
     const m = observe(undefined, { limit: 60, remaining: 0 }, 0, 0, 10);
-    expect(waitFor(m, 0, 1)).toBe(11_000); // back from −10 to 1 at 1/s
-    expect(waitFor(m, 11_000, 1)).toBe(0);
+    expect(pacingWait(m, 1, 0)).toBe(11_000); // back from −10 to 1 at 1/s
+    expect(pacingWait(m, 1, 11_000)).toBe(0);
   });
 
   it('an observation only lowers the mirror, unless nothing was sent after the observed attempt', () => {
@@ -62,6 +62,6 @@ describe('pacer: a mirror of the server bucket', () => {
   });
 
   it('never waits without an observation', () => {
-    expect(waitFor(undefined, 0, 1)).toBe(0);
+    expect(pacingWait(undefined, 1, 0)).toBe(0);
   });
 });

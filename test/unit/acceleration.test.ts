@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { arm, forget, GROWTH_WINDOW_MS as W, growthWait, initialGrowth, phaseShare, recordDispatch, type GrowthState } from '../../src/growth.js';
+import { ACCELERATION_WINDOW_MS as W, accelerationWait, arm, forget, initialAcceleration, phaseShare, recordDispatch, type AccelerationState } from '../../src/admit/policy/acceleration.js';
 import { createRamp, rampAdmit, rampWait } from '../../src/sim/acceleration.js';
 
 /** Sends at time `at` while the gate allows; returns how many went. */
-function sendWhileAllowed(state: GrowthState, at: number, max = 10_000): number {
+function sendWhileAllowed(state: AccelerationState, at: number, max = 10_000): number {
   let sent = 0;
-  while (sent < max && growthWait(state, at) === 0) {
+  while (sent < max && accelerationWait(state, at) === 0) {
     recordDispatch(state, at);
     sent++;
   }
@@ -13,7 +13,7 @@ function sendWhileAllowed(state: GrowthState, at: number, max = 10_000): number 
 }
 
 /** A refusal as the limiter reports it: learn from the attempt, then take it out of the log. */
-function refuse(state: GrowthState, at: number): void {
+function refuse(state: AccelerationState, at: number): void {
   recordDispatch(state, at);
   arm(state, at);
   forget(state, at);
@@ -26,7 +26,7 @@ function refuse(state: GrowthState, at: number): void {
  * each refusal.
  */
 function race(phase: number, seconds: number, floor = 20) {
-  const g = initialGrowth();
+  const g = initialAcceleration();
   const limit = createRamp();
   const opts = { windowMs: W, floor, factor: 2 };
   let holdUntil = 0;
@@ -34,7 +34,7 @@ function race(phase: number, seconds: number, floor = 20) {
   const admitted: number[] = Array.from({ length: seconds }, () => 0);
   let truePhaseKept = true;
   for (let t = 0; t < seconds * 1000; t++) {
-    if (t < holdUntil || growthWait(g, t) > 0) continue;
+    if (t < holdUntil || accelerationWait(g, t) > 0) continue;
     const simNow = t - phase + W; // the simulator's clock: windows start at `phase` (mod W), never negative
     if (rampWait(limit, opts, simNow) === 0) {
       rampAdmit(limit, opts, simNow);
@@ -51,13 +51,13 @@ function race(phase: number, seconds: number, floor = 20) {
   return { refusedAt, admitted, truePhaseKept, floor: g.floor };
 }
 
-describe('rate-growth gate', () => {
+describe('acceleration gate', () => {
   it('costs nothing until the API says ramp_limit_exceeded', () => {
-    expect(sendWhileAllowed(initialGrowth(), 0, 5000)).toBe(5000);
+    expect(sendWhileAllowed(initialAcceleration(), 0, 5000)).toBe(5000);
   });
 
   it('once armed, takes the floor from what the API accepted and grows by at most ×1.9 per window', () => {
-    const g = initialGrowth();
+    const g = initialAcceleration();
     for (let t = 0; t < 20; t++) recordDispatch(g, t * 10);
     refuse(g, 300); // the 21st: refused
     expect(g.floor).toBe(20);
@@ -66,19 +66,19 @@ describe('rate-growth gate', () => {
     // After the 1 s hold, the whole next allowance at once (every possible phase has 20 before it)…
     expect(sendWhileAllowed(g, 1300)).toBe(38);
     // …and not one more until a window has passed.
-    expect(growthWait(g, 1300)).toBeGreaterThan(0);
+    expect(accelerationWait(g, 1300)).toBeGreaterThan(0);
     expect(sendWhileAllowed(g, 2300)).toBe(72); // 1.9 × 38 = 72.2
   });
 
   it('lets a steady rate pass', () => {
-    const g = initialGrowth();
+    const g = initialAcceleration();
     for (let t = 0; t < 20; t++) recordDispatch(g, t * 50);
     refuse(g, 990);
     for (let t = 1990; t < 6000; t += 50) expect(sendWhileAllowed(g, t, 1)).toBe(1); // 20 per second, always
   });
 
   it('forgets a refused attempt: it was never admitted', () => {
-    const g = initialGrowth();
+    const g = initialAcceleration();
     recordDispatch(g, 5);
     recordDispatch(g, 7);
     forget(g, 7);
@@ -87,7 +87,7 @@ describe('rate-growth gate', () => {
   });
 
   it('lowers the floor when a refusal needs it, and starts over from all phases when none fits', () => {
-    const g = initialGrowth();
+    const g = initialAcceleration();
     for (let t = 0; t < 20; t++) recordDispatch(g, t * 10);
     refuse(g, 300);
     const learned = phaseShare(g);

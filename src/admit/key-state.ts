@@ -1,0 +1,35 @@
+/**
+ * The limiter's state for one key+model, as one plain value: everything the admission decisions
+ * read and change. The transitions live in `policy/`; the waiting queue and the timers live in
+ * `admission.ts`.
+ */
+import { initialAcceleration, type AccelerationState } from './policy/acceleration.js';
+import type { BucketName, Mirror } from './policy/buckets.js';
+import { initialConcurrency, type ConcurrencySettings, type ConcurrencyState } from './policy/concurrency.js';
+import { initialOutage, type OutageSettings, type OutageState } from './policy/outage.js';
+
+/** The settings the decisions read. */
+export type LimiterSettings = ConcurrencySettings & OutageSettings & { readonly concurrencyInitial: number };
+
+export interface KeyState {
+  concurrency: ConcurrencyState;
+  /** No attempt before this time (a `retry-after`, an outage): the hold. */
+  holdUntil: number;
+  outage: OutageState;
+  /** The mirror of each paced bucket, once its headers were seen. */
+  buckets: Partial<Record<BucketName, Mirror>>;
+  /** Cost dispatched so far per bucket: a response tells what was sent after its own attempt. */
+  spent: Record<BucketName, number>;
+  acceleration: AccelerationState;
+}
+
+export function initialKeyState(s: LimiterSettings, now: number): KeyState {
+  return {
+    concurrency: initialConcurrency(s.concurrencyInitial, s, now),
+    holdUntil: 0,
+    outage: initialOutage(),
+    buckets: {},
+    spent: { requests: 0, inputTokens: 0 },
+    acceleration: initialAcceleration(),
+  };
+}

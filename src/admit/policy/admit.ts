@@ -1,0 +1,37 @@
+/**
+ * Admission: whether an attempt may be sent now, and what sending it takes. Deterministic
+ * transitions on a {@link KeyState}: no I/O, no timers, the clock a parameter.
+ */
+import type { KeyState } from '../key-state.js';
+import { accelerationWait, recordDispatch } from './acceleration.js';
+import { charge, pacingWait, PACED_BUCKET_NAMES, type BucketName } from './buckets.js';
+import { countAttempt } from './outage.js';
+
+/** What one attempt costs each paced bucket. */
+export type AttemptCost = Readonly<Record<BucketName, number>>;
+
+/** What the reports about an attempt need to know of its dispatch. */
+export interface Dispatch {
+  readonly at: number;
+  /** Cost dispatched so far per bucket, this attempt included. */
+  readonly spent: AttemptCost;
+}
+
+/** Milliseconds until an attempt of `cost` may go: a hold, pacing, the acceleration gate; 0 = now. */
+export function admitWait(state: KeyState, cost: AttemptCost, now: number): number {
+  let wait = Math.max(0, state.holdUntil - now);
+  for (const b of PACED_BUCKET_NAMES) wait = Math.max(wait, pacingWait(state.buckets[b], cost[b], now));
+  // The gate's sweep costs more than the rest: only asked when nothing else holds the attempt.
+  return wait > 0 ? wait : accelerationWait(state.acceleration, now);
+}
+
+/** Charges an attempt sent at `now`, synchronously with the decision, so the next one sees it. */
+export function dispatch(state: KeyState, cost: AttemptCost, now: number, intervalMs: number): Dispatch {
+  countAttempt(state.outage, now, intervalMs);
+  for (const b of PACED_BUCKET_NAMES) {
+    state.spent[b] += cost[b];
+    state.buckets[b] = charge(state.buckets[b], cost[b], now);
+  }
+  recordDispatch(state.acceleration, now);
+  return { at: now, spent: { ...state.spent } };
+}

@@ -1,0 +1,89 @@
+/**
+ * Outages: throttles with no success between them. The overload share (529s per attempt over the
+ * current and the previous interval) tells an isolated 529 from a wave of them; a second throttle
+ * event with no success in between starts a shared, growing, jittered hold, so queued calls wait
+ * instead of spending their retries on attempts that would fail, and one probe at a time finds the
+ * end. Deterministic transitions on a plain value: no I/O, no timers; the clock and the random
+ * source are parameters.
+ */
+import { backoffDelay } from '../../delay/backoff.js';
+
+/** Share of recent attempts overloaded (529) from which a 529 cuts the concurrency limit. */
+export const OVERLOAD_SHARE = 0.1;
+/** Share from which a success does not end an outage. */
+export const OUTAGE_SHARE = 0.5;
+
+export interface OutageSettings {
+  readonly rampIntervalMs: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export interface OutageState {
+  /** Start of the current counting interval. */
+  intervalStart: number;
+  /** Attempts and overloads in the current interval. */
+  attempts: number;
+  overloads: number;
+  /** …and in the one before. */
+  attemptsBefore: number;
+  overloadsBefore: number;
+  /** Throttle events (one per interval at most) since the last success: an outage from two. */
+  events: number;
+  lastEventAt: number;
+  /** The hold the current outage imposes after each throttle. */
+  holdMs: number;
+}
+
+export function initialOutage(): OutageState {
+  return { intervalStart: 0, attempts: 0, overloads: 0, attemptsBefore: 0, overloadsBefore: 0, events: 0, lastEventAt: -Infinity, holdMs: 0 };
+}
+
+/** Moves the counts on to the interval that holds `now`. */
+function roll(o: OutageState, now: number, intervalMs: number): void {
+  const elapsed = now - o.intervalStart;
+  if (elapsed < intervalMs) return;
+  const adjacent = elapsed < 2 * intervalMs;
+  o.attemptsBefore = adjacent ? o.attempts : 0;
+  o.overloadsBefore = adjacent ? o.overloads : 0;
+  o.attempts = 0;
+  o.overloads = 0;
+  o.intervalStart = now;
+}
+
+export function countAttempt(o: OutageState, now: number, intervalMs: number): void {
+  roll(o, now, intervalMs);
+  o.attempts++;
+}
+
+export function countOverload(o: OutageState, now: number, intervalMs: number): void {
+  roll(o, now, intervalMs);
+  o.overloads++;
+}
+
+/** Overloads per attempt over the current and the previous interval. */
+export function overloadShare(o: OutageState, now: number, intervalMs: number): number {
+  roll(o, now, intervalMs);
+  const attempts = o.attempts + o.attemptsBefore;
+  return attempts === 0 ? 0 : (o.overloads + o.overloadsBefore) / attempts;
+}
+
+/** A success ends an outage, unless most recent attempts are overloaded (the odd success inside one). */
+export function outageSuccess(o: OutageState, now: number, intervalMs: number): void {
+  if (overloadShare(o, now, intervalMs) < OUTAGE_SHARE) o.events = 0;
+}
+
+/**
+ * A throttle without `retry-after`. Throttles within one interval are one congestion event (the
+ * in-flight calls all see it). Returns the hold to impose, or 0 when this is no outage (yet).
+ */
+export function outageThrottle(o: OutageState, s: OutageSettings, now: number, random: () => number): number {
+  if (now - o.lastEventAt >= s.rampIntervalMs) {
+    o.lastEventAt = now;
+    o.events++;
+    // Half-jitter keeps the probe spacing growing: one limiter, nothing to desynchronise.
+    o.holdMs = backoffDelay(o.events - 1, s.baseDelayMs, s.maxDelayMs, () => 0.5 + random() / 2);
+  }
+  // In an outage every throttle renews the hold, so queued attempts never drain into it.
+  return o.events >= 2 ? o.holdMs : 0;
+}

@@ -1,0 +1,46 @@
+/**
+ * One abort signal for a call: the caller's own `signal` and the whole-call deadline both end it.
+ * Forwarded by hand (AbortSignal.any costs more per call); the listener on the caller's signal,
+ * which may serve many calls, is removed when the call ends.
+ */
+
+/** The whole-call deadline passed. The message says "timed out" so the SDK raises its timeout error. */
+export class DeadlineExceeded extends Error {
+  override readonly name = 'DeadlineExceeded';
+  constructor(ms: number) {
+    super(`Claude gateway: call timed out after ${ms} ms (CLAUDE_GATEWAY_TIMEOUT_MS / timeoutMs)`);
+  }
+}
+
+export class CallSignal {
+  readonly signal: AbortSignal;
+  /** Epoch ms by which the call must end; `Infinity` for none. */
+  readonly deadline: number;
+  private readonly controller = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onUserAbort: () => void;
+
+  constructor(
+    private readonly user: AbortSignal | undefined,
+    timeoutMs: number,
+    now: number,
+  ) {
+    this.signal = this.controller.signal;
+    this.onUserAbort = () => this.controller.abort(user!.reason);
+    if (user?.aborted) this.onUserAbort();
+    else user?.addEventListener('abort', this.onUserAbort, { once: true });
+    this.deadline = timeoutMs > 0 ? now + timeoutMs : Infinity;
+    this.timer = timeoutMs > 0 ? setTimeout(() => this.controller.abort(new DeadlineExceeded(timeoutMs)), timeoutMs) : undefined;
+  }
+
+  /** The caller aborted the call. */
+  get userAborted(): boolean {
+    return this.user?.aborted === true;
+  }
+
+  /** Stops the deadline and forgets the caller's signal; idempotent. */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.user?.removeEventListener('abort', this.onUserAbort);
+  }
+}

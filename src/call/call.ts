@@ -1,0 +1,145 @@
+/**
+ * One API call as the gateway runs it: what it is (model, route, cost, whether it may be resent),
+ * what it has taken (its admission, its deadline), what it has done so far (attempts, waits), and
+ * its one exit, {@link Call.finish}, which ends its telemetry and frees what it took.
+ */
+import type { Admission, AttemptCost } from '../admit/admission.js';
+import { isIdempotent } from '../classify/routes.js';
+import type { RetryBudget } from '../delay/budget.js';
+import type { GatewayConfig } from '../config.js';
+import { isReplayable } from '../attempt/send.js';
+import { requestedMaxRetries, sdkCallSpan, type APIRequest, type RequestOptions } from '../gateway/sdk-seams.js';
+import { CallTrace, usageAttributes, type UsageLike } from '../trace/call-trace.js';
+import type { GatewayMetrics } from '../trace/metrics.js';
+import type { TelemetrySource } from '../trace/providers.js';
+import * as A from '../trace/semconv.js';
+import { CallSignal } from './call-signal.js';
+
+/** What a call needs from its gateway. */
+export interface GatewayCore {
+  readonly config: GatewayConfig;
+  readonly budget: RetryBudget;
+  readonly captureContent: boolean;
+  readonly telemetry: TelemetrySource;
+  readonly metrics: GatewayMetrics;
+  admissionFor(authHeader: string | null, model: string): Admission;
+}
+
+/** How a call ended, as its logical span and metrics record it. */
+export interface CallEnd {
+  /** `claude_gateway.outcome`: `success`, `error`, `retries_exhausted`, `timeout`, … */
+  readonly outcome: string;
+  readonly errorType?: string | undefined;
+  readonly status?: number | undefined;
+  readonly usage?: UsageLike | undefined;
+  readonly firstChunkMs?: number | undefined;
+  /** The summary is already on the span (set synchronously when the response was returned). */
+  readonly summarized?: boolean;
+}
+
+function operationName(path: string): string {
+  if (path === '/v1/messages') return 'chat';
+  return path.replace(/^\/v1\//, '').replace(/\//g, '.');
+}
+
+function isBinary(body: object): boolean {
+  return body instanceof FormData || body instanceof Blob || ArrayBuffer.isView(body) || body instanceof ArrayBuffer;
+}
+
+function bodyObject(body: unknown): Record<string, unknown> | undefined {
+  return body !== null && typeof body === 'object' && !isBinary(body) ? (body as Record<string, unknown>) : undefined;
+}
+
+export class Call {
+  readonly model: string | undefined;
+  readonly method: string;
+  readonly admission: Admission;
+  readonly trace: CallTrace;
+  readonly signal: CallSignal;
+  readonly maxRetries: number;
+  readonly cost: AttemptCost;
+  readonly idempotent: boolean;
+  readonly stream: boolean;
+  /** Whether metrics are recorded for this call (read once, from the instruments). */
+  readonly metricsOn: boolean;
+  private readonly startedHr = performance.now();
+  private readonly baseAttrs: Record<string, string>;
+  attempts = 0;
+  totalDelayMs = 0;
+  queueWaitMs = 0;
+  private finished = false;
+
+  constructor(
+    readonly core: GatewayCore,
+    readonly request: APIRequest,
+    readonly options: RequestOptions,
+    /** The SDK's per-attempt timeout. */
+    readonly sdkTimeoutMs: number,
+    /** Parses a clone of a response as the SDK would (`ctx.parse`). */
+    readonly parse: (response: Response) => Promise<UsageLike | unknown>,
+  ) {
+    const { config } = core;
+    const started = Date.now();
+    const body = bodyObject(options.body);
+    this.model = typeof body?.model === 'string' ? body.model : undefined;
+    this.admission = core.admissionFor(request.headers.get('authorization') ?? request.headers.get('x-api-key'), this.model ?? '*');
+    this.method = (request.method ?? options.method).toUpperCase();
+    const sdkCall = sdkCallSpan(options);
+    const operation = operationName(options.path);
+    this.trace = new CallTrace(
+      {
+        method: this.method,
+        route: sdkCall?.route ?? options.path,
+        operation,
+        model: this.model,
+        body,
+        url: request.url,
+        sdkSpan: sdkCall?.span,
+        captureContent: core.captureContent,
+      },
+      core.telemetry,
+    );
+    this.baseAttrs = {
+      [A.ATTR_GEN_AI_OPERATION_NAME]: operation,
+      [A.ATTR_GEN_AI_PROVIDER_NAME]: A.GEN_AI_PROVIDER_ANTHROPIC,
+      ...(this.model ? { [A.ATTR_GEN_AI_REQUEST_MODEL]: this.model } : {}),
+    };
+    this.signal = new CallSignal(options.signal ?? undefined, config.timeoutMs, started);
+    this.idempotent = isIdempotent(this.method, options.path);
+    this.maxRetries = !isReplayable(request.body) ? 0 : (requestedMaxRetries(options) ?? config.maxRetries);
+    this.cost = {
+      requests: 1,
+      inputTokens: typeof request.body === 'string' ? Math.ceil(request.body.length / 4) : 0,
+    };
+    this.stream = options.stream === true;
+    this.metricsOn = core.metrics.enabled;
+    core.budget.recordCall(started);
+  }
+
+  /** Sets the gateway's summary on the logical span. Synchronous: the SDK may end its own span as
+   * soon as the response is read. */
+  summarize(outcome: string, errorType?: string, firstChunkMs?: number): void {
+    this.trace.summarize({
+      attempts: this.attempts,
+      totalDelayMs: this.totalDelayMs,
+      queueWaitMs: this.queueWaitMs,
+      outcome,
+      errorType,
+      firstChunkMs,
+    });
+  }
+
+  /** The call's one exit: records how it ended, ends its telemetry and frees its deadline; idempotent. */
+  finish(end: CallEnd): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.signal.dispose();
+    if (!end.summarized) this.summarize(end.outcome, end.errorType, end.firstChunkMs);
+    this.trace.response(end.usage, end.status);
+    if (this.metricsOn) {
+      const attrs = end.errorType ? { ...this.baseAttrs, [A.ATTR_ERROR_TYPE]: end.errorType } : this.baseAttrs;
+      this.core.metrics.operation((performance.now() - this.startedHr) / 1000, attrs, usageAttributes(end.usage));
+    }
+    this.trace.end();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The gateway as an SDK middleware: once per call (the SDK's own retries are off), it runs the call
+ * through the gateway's retry loop, admission and telemetry. The SDK still builds the request,
+ * signs it, parses the response and raises its typed errors.
+ */
+import type { Middleware } from '@anthropic-ai/sdk';
+import { checkBodySize } from '../classify/routes.js';
+import { Call, type GatewayCore } from './call.js';
+import { runCall } from './run-call.js';
+
+/** Marks a gateway middleware, so a client is never wrapped twice. */
+export const GATEWAY_MIDDLEWARE = Symbol.for('claude-otel-gateway.middleware');
+
+/** Whether `middleware` is a gateway's. */
+export function isGatewayMiddleware(middleware: unknown): boolean {
+  return (middleware as Record<symbol, unknown> | null)?.[GATEWAY_MIDDLEWARE] === true;
+}
+
+/** Creates the gateway middleware. `clientTimeoutMs` is the client's per-attempt timeout. */
+export function createMiddleware(core: GatewayCore, clientTimeoutMs: number): Middleware {
+  const middleware: Middleware = (request, next, ctx) => {
+    const options = ctx.options;
+    if (!options) return next(request); // credential exchanges: not an API call
+    checkBodySize(options.path, request.body);
+    const call = new Call(core, request, options, options.timeout ?? clientTimeoutMs, (response) => ctx.parse(response));
+    return runCall(call, next);
+  };
+  Object.defineProperty(middleware, GATEWAY_MIDDLEWARE, { value: true });
+  return middleware;
+}

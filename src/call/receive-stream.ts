@@ -1,0 +1,83 @@
+/**
+ * A streamed (SSE) success: peek up to the first content, so an error or a cut before any content
+ * is retried without the consumer seeing it; otherwise hand the SDK a body that replays the peek
+ * and holds the slot and the spans until the consumer's read ends.
+ */
+import { classifyFailure } from '../classify/classify.js';
+import { classifyConnectionError } from '../attempt/outcome.js';
+import { peekStream, trackedBody, type StreamEnd } from '../attempt/stream.js';
+import * as A from '../trace/semconv.js';
+import { AttemptFailure } from './attempt-failure.js';
+import type { Call } from './call.js';
+import { endNotRetryable, type SentAttempt } from './run-attempt.js';
+
+function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+export async function receiveStream(call: Call, sent: SentAttempt, response: Response): Promise<Response> {
+  const { ticket, span, retry, sentAt } = sent;
+  const connectionFailure = (error: unknown) =>
+    new AttemptFailure({ kind: 'failed-connection', error, classification: classifyConnectionError(error, call.idempotent) }, span, retry);
+  const reader = response.body!.getReader();
+  let peeked;
+  try {
+    peeked = await peekStream(reader);
+  } catch (error) {
+    ticket.release();
+    if (call.signal.signal.aborted) {
+      span.end();
+      throw error;
+    }
+    throw connectionFailure(error);
+  }
+  if (peeked.ended && !peeked.complete) {
+    // Cut before any content: nothing reached the consumer, so it is safe to send again.
+    ticket.release();
+    throw connectionFailure(new Error('stream ended before any content'));
+  }
+  if (peeked.errorBeforeContent !== undefined) {
+    // An `event: error` before any content: nothing reached the consumer, so retry it.
+    void reader.cancel().catch(() => {});
+    ticket.release();
+    const classification = classifyFailure({ errorType: peeked.errorBeforeContent });
+    if (classification.throttle !== 'none') call.admission.onThrottle(classification.throttle);
+    const replay = new Response(concat(peeked.chunks), { status: response.status, headers: response.headers });
+    const failure = new AttemptFailure({ kind: 'failed-response', response: replay, classification, retryAfterMs: undefined }, span, retry);
+    if (!classification.retryable) return endNotRetryable(call, failure, replay);
+    throw failure;
+  }
+  call.admission.onSuccess();
+  let firstChunkMs: number | undefined;
+  const markFirst = () => {
+    firstChunkMs = Math.round(performance.now() - sentAt);
+    span.set({ [A.ATTR_GATEWAY_TIME_TO_FIRST_CHUNK_MS]: firstChunkMs });
+  };
+  if (peeked.sawContent) markFirst();
+  call.summarize('success', undefined, firstChunkMs);
+  const onEnd = (how: StreamEnd, error?: unknown) => {
+    ticket.release();
+    span.set({ [A.ATTR_GATEWAY_STREAM_END]: how });
+    const failed = how === 'failed' || how === 'cut';
+    const errorType = failed ? ((error as { type?: string } | undefined)?.type ?? 'stream_error') : undefined;
+    if (failed) span.failed(errorType!, how === 'cut' ? 'connection' : 'stream');
+    span.end();
+    call.finish({
+      outcome: failed ? 'stream_error' : how === 'canceled' ? 'canceled' : 'success',
+      errorType,
+      status: response.status,
+      firstChunkMs,
+    });
+  };
+  return new Response(trackedBody(peeked, reader, onEnd, markFirst), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}

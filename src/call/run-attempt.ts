@@ -1,0 +1,121 @@
+/**
+ * One attempt of a call: wait for admission, send through the rest of the SDK's middleware chain,
+ * report the answer to the limiter, and hand back a response for the SDK or throw an
+ * {@link AttemptFailure} for the retry loop. The slot is freed and the span ended on every path.
+ */
+import type { MiddlewareNext } from '@anthropic-ai/sdk';
+import { AbortError as StopRetrying } from 'p-retry';
+import type { Ticket } from '../admit/admission.js';
+import { classifyConnectionError, readFailedResponse } from '../attempt/outcome.js';
+import { readBuckets } from '../attempt/rate-limit-headers.js';
+import { attemptRequest, attemptTimeoutMs, attemptTimeoutReason } from '../attempt/send.js';
+import type { AttemptSpan } from '../trace/attempt-span.js';
+import { guard } from '../trace/guard.js';
+import * as A from '../trace/semconv.js';
+import { AttemptFailure } from './attempt-failure.js';
+import type { Call } from './call.js';
+import { receiveStream } from './receive-stream.js';
+
+/** An attempt that was admitted and sent. */
+export interface SentAttempt {
+  readonly ticket: Ticket;
+  readonly span: AttemptSpan;
+  /** Which attempt: 0 for the first. */
+  readonly retry: number;
+  /** `performance.now()` when it was sent. */
+  readonly sentAt: number;
+}
+
+/** Ends a call whose attempt failed in a way the table does not retry: the SDK raises its typed
+ * error from `response`. */
+export function endNotRetryable(call: Call, failure: AttemptFailure, response: Response): Response {
+  const { errorType } = failure.outcome.classification;
+  failure.close({ giveUp: 'not_retryable' });
+  call.finish({ outcome: 'error', errorType, status: response.status });
+  return response;
+}
+
+function recordDuration(call: Call, sentAt: number, status?: number, errorType?: string): void {
+  if (!call.metricsOn) return;
+  const attrs: Record<string, string | number> = { [A.ATTR_HTTP_REQUEST_METHOD]: call.method };
+  if (status) attrs[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+  if (errorType) attrs[A.ATTR_ERROR_TYPE] = errorType;
+  call.core.metrics.attemptDuration((performance.now() - sentAt) / 1000, attrs);
+}
+
+/** Runs attempt `attemptNumber` (from 1, as p-retry counts). */
+export async function runAttempt(call: Call, next: MiddlewareNext, attemptNumber: number): Promise<Response> {
+  const retry = attemptNumber - 1;
+  const callSignal = call.signal.signal;
+  const queuedAt = Date.now();
+  const ticket = await call.admission.acquire(call.cost, callSignal);
+  call.queueWaitMs += ticket.waitedMs;
+  call.trace.queued(queuedAt, queuedAt + ticket.waitedMs, ticket.limitAtQueue, ticket.queueDepthAtQueue);
+  call.attempts++;
+  const span = call.trace.attempt(retry);
+  const { request, controller } = attemptRequest(call.request, retry, callSignal);
+  span.inject(request.headers);
+  const sentAt = performance.now();
+  const timeoutMs = attemptTimeoutMs(call.sdkTimeoutMs);
+  const timer = setTimeout(() => controller.abort(attemptTimeoutReason(timeoutMs)), timeoutMs);
+  let response: Response;
+  try {
+    response = await span.run(() => next(request));
+  } catch (error) {
+    clearTimeout(timer);
+    ticket.release();
+    const classification = classifyConnectionError(error, call.idempotent);
+    recordDuration(call, sentAt, undefined, classification.errorType);
+    if (callSignal.aborted) {
+      span.end();
+      throw error; // p-retry rejects with the signal's reason
+    }
+    const failure = new AttemptFailure({ kind: 'failed-connection', error, classification }, span, retry);
+    if (!classification.retryable) {
+      failure.close({ giveUp: 'not_retryable' });
+      throw new StopRetrying(error instanceof Error ? error : new Error(String(error)));
+    }
+    throw failure;
+  }
+  clearTimeout(timer); // headers arrived: the SDK's timeout covers no more than that either
+  recordDuration(call, sentAt, response.status);
+  span.response(response);
+  guard('reading rate-limit headers', () => call.admission.observe(readBuckets(response.headers), ticket));
+  const sent: SentAttempt = { ticket, span, retry, sentAt };
+  if (response.ok) return call.stream && response.body ? receiveStream(call, sent, response) : receiveSuccess(call, sent, response);
+  return receiveFailure(call, sent, response);
+}
+
+/** A non-streaming success: free the slot, end the attempt, and end the call once usage is read. */
+function receiveSuccess(call: Call, { ticket, span }: SentAttempt, response: Response): Response {
+  ticket.release();
+  call.admission.onSuccess();
+  span.end();
+  call.summarize('success');
+  const status = response.status;
+  // Usage is needed for token metrics and for a logical span the gateway owns; the SDK parses the
+  // body anyway, so read a clone only then.
+  if (!call.trace.ownsRecordingSpan && !call.metricsOn) {
+    call.finish({ outcome: 'success', status, summarized: true });
+    return response;
+  }
+  void call
+    .parse(response)
+    .then((data) => call.finish({ outcome: 'success', status, usage: typeof data === 'object' && data ? data : undefined, summarized: true }))
+    .catch(() => call.finish({ outcome: 'success', status, summarized: true }));
+  return response;
+}
+
+/** An error response: classify it, tell the limiter, and end the call or retry. */
+async function receiveFailure(call: Call, { ticket, span, retry }: SentAttempt, response: Response): Promise<Response> {
+  const outcome = await readFailedResponse(response, Date.now());
+  ticket.release();
+  const { classification, retryAfterMs } = outcome;
+  // Do not send what the server already said will fail: a retry-after holds this key and model.
+  if (classification.throttle !== 'none') {
+    call.admission.onThrottle(classification.throttle, classification.retryable ? retryAfterMs : undefined, ticket.at);
+  }
+  const failure = new AttemptFailure(outcome, span, retry);
+  if (!classification.retryable) return endNotRetryable(call, failure, outcome.response);
+  throw failure;
+}

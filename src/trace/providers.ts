@@ -1,0 +1,31 @@
+/**
+ * Where the gateway's tracer and meter come from: the providers an
+ * `AnthropicGatewayInstrumentation` was given (`setTracerProvider`, `setMeterProvider`), or else the
+ * global ones. Both are looked up when used, never at import, so a provider registered after this
+ * library was loaded still applies.
+ */
+import { metrics, trace, type Meter, type MeterProvider, type Tracer } from '@opentelemetry/api';
+import { VERSION } from '../version.js';
+import { SCOPE_NAME } from './semconv.js';
+
+export interface TelemetrySource {
+  tracer(): Tracer;
+  meter(): Meter;
+}
+
+let lastProvider: MeterProvider | undefined;
+let lastMeter: Meter | undefined;
+
+/** The global tracer and meter providers. */
+export const GLOBAL_TELEMETRY: TelemetrySource = {
+  tracer: () => trace.getTracer(SCOPE_NAME, VERSION),
+  meter: () => {
+    // The meter is cached per provider: a lookup per record would cost more than the record.
+    const provider = metrics.getMeterProvider();
+    if (provider !== lastProvider || !lastMeter) {
+      lastProvider = provider;
+      lastMeter = provider.getMeter(SCOPE_NAME, VERSION);
+    }
+    return lastMeter;
+  },
+};
