@@ -150,7 +150,8 @@ export function accelBucketAdmitMs(n, burst, rps, acceleration, admissionBound) 
   const perWindow = (rps * windowMs) / 1000;
   let k = 0;
   while (floor * factor ** k <= perWindow - burst) k++;
-  if (floor * factor ** k < burst + perWindow) throw new Error('acceleration regime not covered by the closed form');
+  if (floor * factor ** k < burst + perWindow)
+    throw new Error('acceleration regime not covered by the closed form');
   const admitted = admissionBound(k);
   if (admitted + burst >= n) throw new Error('N too small for the closed form');
   return { ms: k * windowMs + ((n - admitted - burst) / rps) * 1000, k, admitted };

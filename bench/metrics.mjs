@@ -100,7 +100,9 @@ export function gatewayEvidence(run, scenario) {
   const rps = scenario.sim.requestsPerMinute / 60;
   const needed = (rps * scenario.serviceMs) / 1000;
   const lastDone = Math.max(...calls.map((c) => c.settle).filter((t) => !Number.isNaN(t)));
-  const busy = samples.filter((s) => s.tMs <= lastDone && s.limit !== undefined && (s.queued > 0 || s.active > 0));
+  const busy = samples.filter(
+    (s) => s.tMs <= lastDone && s.limit !== undefined && (s.queued > 0 || s.active > 0),
+  );
   const share = (pred) => (busy.length ? busy.filter(pred).length / busy.length : 0);
   let cuts = 0;
   for (let i = 1; i < samples.length; i++) if (samples[i].limit < samples[i - 1].limit) cuts++;
@@ -113,7 +115,8 @@ export function gatewayEvidence(run, scenario) {
     meanLimit: busy.length ? busy.reduce((a, s) => a + s.limit, 0) / busy.length : NaN,
     maxLimit: Math.max(0, ...busy.map((s) => s.limit)),
     // HTTP attempts awaiting their response headers (a stream's body is not counted).
-    meanInFlight: scenario.stream || !busy.length ? null : busy.reduce((a, s) => a + s.inFlight, 0) / busy.length,
+    meanInFlight:
+      scenario.stream || !busy.length ? null : busy.reduce((a, s) => a + s.inFlight, 0) / busy.length,
     reachNeededMs: reach ? reach.tMs : null,
     heldShare: share((s) => s.holdUntil > 0),
     limitBoundShare: share((s) => s.queued > 0 && s.active >= s.limit && !(s.holdUntil > 0)),

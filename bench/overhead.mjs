@@ -72,7 +72,11 @@ async function batch(client) {
   );
   await provider.forceFlush();
   const cpu = process.cpuUsage(before);
-  return { cpuUs: (cpu.user + cpu.system) / K, wallMs: performance.now() - wall, spans: exporter.getFinishedSpans().length / K };
+  return {
+    cpuUs: (cpu.user + cpu.system) / K,
+    wallMs: performance.now() - wall,
+    spans: exporter.getFinishedSpans().length / K,
+  };
 }
 
 async function cpuOverhead() {
@@ -93,7 +97,9 @@ async function cpuOverhead() {
       const a = await batch(bare);
       const b = await batch(wrapped);
       pairs.push({ bare: a, gateway: b, ratio: b.cpuUs / a.cpuUs });
-      log(`  pair ${i}: bare ${a.cpuUs.toFixed(0)} µs/call, gateway ${b.cpuUs.toFixed(0)} µs/call, ratio ${(b.cpuUs / a.cpuUs).toFixed(3)}`);
+      log(
+        `  pair ${i}: bare ${a.cpuUs.toFixed(0)} µs/call, gateway ${b.cpuUs.toFixed(0)} µs/call, ratio ${(b.cpuUs / a.cpuUs).toFixed(3)}`,
+      );
     }
     return {
       callsPerBatch: K,
@@ -104,7 +110,10 @@ async function cpuOverhead() {
       ratio: median(pairs.map((p) => p.ratio)),
       ratios: pairs.map((p) => p.ratio),
       spansPerCall: { bare: pairs[0].bare.spans, gateway: pairs[0].gateway.spans },
-      wallMsPerBatch: { bare: median(pairs.map((p) => p.bare.wallMs)), gateway: median(pairs.map((p) => p.gateway.wallMs)) },
+      wallMsPerBatch: {
+        bare: median(pairs.map((p) => p.bare.wallMs)),
+        gateway: median(pairs.map((p) => p.gateway.wallMs)),
+      },
     };
   } finally {
     await sim.close();
@@ -136,7 +145,12 @@ async function perQueuedCall(start, queued) {
 }
 
 async function memoryOverhead() {
-  const sim = await spawnSimulator({ seed: 1, requestsPerMinute: 1_000_000_000, burst: 1_000_000, latency: { ttftMs: 600_000, msPerToken: 0 } });
+  const sim = await spawnSimulator({
+    seed: 1,
+    requestsPerMinute: 1_000_000_000,
+    burst: 1_000_000,
+    latency: { ttftMs: 600_000, msPerToken: 0 },
+  });
   try {
     const gateway = createGateway({ concurrencyInitial: 1, concurrencyMax: 1 }, defaultsEnv());
     const wrapped = gateway.wrap(new Anthropic({ apiKey: 'sk-bench-key', baseURL: sim.url }));
@@ -150,7 +164,13 @@ async function memoryOverhead() {
       (signal) => limit(() => bare.messages.create(params, { signal })),
       () => limit.pendingCount,
     );
-    return { queued: QUEUED, gatewayBytes: g.bytes, gatewayWaiting: g.waiting, plimitBytes: p.bytes, plimitWaiting: p.waiting };
+    return {
+      queued: QUEUED,
+      gatewayBytes: g.bytes,
+      gatewayWaiting: g.waiting,
+      plimitBytes: p.bytes,
+      plimitWaiting: p.waiting,
+    };
   } finally {
     await sim.close();
   }

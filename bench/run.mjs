@@ -27,7 +27,10 @@ const { values } = parseArgs({
   },
 });
 const quick = values.quick;
-const reps = values.reps !== undefined ? Number(values.reps) : quick ? 1 : 3;
+const reps =
+  values.reps !== undefined ? Number(values.reps)
+  : quick ? 1
+  : 3;
 if (!Number.isInteger(reps) || reps < 1 || reps > 50) {
   console.error(`--reps must be an integer from 1 to 50, got ${values.reps}`);
   process.exit(2);
@@ -52,7 +55,10 @@ const { runMetrics, gatewayEvidence } = await import('./metrics.mjs');
 const { writePlot } = await import('./plot.mjs');
 
 const all = scenarios({ quick });
-const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = values.only
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 if (only) {
   const unknown = only.filter((name) => !all.some((s) => s.name === name));
   if (unknown.length) {
@@ -67,7 +73,9 @@ const strategyNames = values.strategies ? values.strategies.split(',') : STRATEG
 for (const s of selected) {
   const b = s.bound(s.arrivals(1000));
   if (Math.abs(b.ms - b.ideal.boundMs) > Math.max(3, b.ms * 0.002)) {
-    console.error(`Bound mismatch in ${s.name}: closed form ${b.ms} ms, simulated best client ${b.ideal.boundMs} ms`);
+    console.error(
+      `Bound mismatch in ${s.name}: closed form ${b.ms} ms, simulated best client ${b.ideal.boundMs} ms`,
+    );
     process.exit(1);
   }
 }
@@ -75,7 +83,9 @@ for (const s of selected) {
 const started = performance.now();
 const results = []; // { scenario, strategy, rep, metrics, evidence? }
 const kept = {}; // raw runs kept for the plot
-console.log(`${selected.length} scenarios × ${strategyNames.length} strategies × ${reps} repetitions${quick ? ' (quick)' : ''}`);
+console.log(
+  `${selected.length} scenarios × ${strategyNames.length} strategies × ${reps} repetitions${quick ? ' (quick)' : ''}`,
+);
 for (let rep = 0; rep < reps; rep++) {
   for (const scenario of selected) {
     for (const strategy of strategyNames) {
@@ -85,7 +95,8 @@ for (let rep = 0; rep < reps; rep++) {
       const entry = { scenario: scenario.name, strategy, rep, seed: run.seed, metrics };
       if (strategy === 'gateway') entry.evidence = gatewayEvidence(run, scenario);
       results.push(entry);
-      if (rep === 0 && scenario.name === 'burst' && (strategy === 'gateway' || strategy === 'sdk-plimit')) kept[strategy] = run;
+      if (rep === 0 && scenario.name === 'burst' && (strategy === 'gateway' || strategy === 'sdk-plimit'))
+        kept[strategy] = run;
       const m = metrics;
       console.log(
         `  rep ${rep} ${scenario.name.padEnd(9)} ${strategy.padEnd(11)} ` +
@@ -101,12 +112,16 @@ let overhead;
 if (!values['no-overhead']) {
   console.log('Overhead: CPU per call (bare SDK vs gateway, tracing on) and memory per queued call');
   const measure = (...flags) => {
-    const child = spawnSync(process.execPath, ['--expose-gc', join(BENCH, 'overhead.mjs'), '--json', ...(quick ? ['--quick'] : []), ...flags], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--expose-gc', join(BENCH, 'overhead.mjs'), '--json', ...(quick ? ['--quick'] : []), ...flags],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     if (child.status !== 0) {
       console.error('bench/overhead.mjs failed');
       process.exit(1);
@@ -123,8 +138,31 @@ if (!values['no-overhead']) {
 
 const totalMs = performance.now() - started;
 const args = process.argv.slice(2).join(' ');
-const plotFile = kept.gateway && kept['sdk-plimit'] ? writePlot(join(BENCH, 'throughput-burst.svg'), kept, all.find((s) => s.name === 'burst')) : undefined;
-const context = { quick, reps, args, revision, totalMs, scenarios: selected, strategies: strategyNames, results, overhead, plotFile };
-writeFileSync(join(BENCH, 'results.json'), JSON.stringify({ ...context, scenarios: selected.map((s) => s.name) }, null, 1) + '\n');
+const plotFile =
+  kept.gateway && kept['sdk-plimit'] ?
+    writePlot(
+      join(BENCH, 'throughput-burst.svg'),
+      kept,
+      all.find((s) => s.name === 'burst'),
+    )
+  : undefined;
+const context = {
+  quick,
+  reps,
+  args,
+  revision,
+  totalMs,
+  scenarios: selected,
+  strategies: strategyNames,
+  results,
+  overhead,
+  plotFile,
+};
+writeFileSync(
+  join(BENCH, 'results.json'),
+  JSON.stringify({ ...context, scenarios: selected.map((s) => s.name) }, null, 1) + '\n',
+);
 writeReport(join(BENCH, 'RESULTS.md'), context);
-console.log(`Wrote bench/RESULTS.md, bench/results.json${plotFile ? ', bench/throughput-burst.svg' : ''} in ${(totalMs / 1000).toFixed(0)} s`);
+console.log(
+  `Wrote bench/RESULTS.md, bench/results.json${plotFile ? ', bench/throughput-burst.svg' : ''} in ${(totalMs / 1000).toFixed(0)} s`,
+);

@@ -22,7 +22,8 @@ const BURST = 40;
 const FAST = { latency: { ttftMs: 30, msPerToken: 1 }, outputTokens: 20 };
 
 const rpm = (rps) => rps * 60;
-const serviceMs = (sim) => sim.latency.ttftMs + sim.latency.msPerToken * Math.min(MAX_TOKENS, sim.outputTokens);
+const serviceMs = (sim) =>
+  sim.latency.ttftMs + sim.latency.msPerToken * Math.min(MAX_TOKENS, sim.outputTokens);
 const fmt = (ms) => `${(ms / 1000).toFixed(3)} s`;
 
 /** Seeded uniform [0, 1) (mulberry32), for arrival times. */
@@ -91,7 +92,12 @@ export function scenarios({ quick = false } = {}) {
   const stormWindow = { startMs: 2000, endMs: 5000, rate: 0.9 };
   const stormSim = { requestsPerMinute: rpm(RPS), burst: BURST, overloadWindows: [stormWindow], ...FAST };
   const LONG_RPS = 100;
-  const longSim = { requestsPerMinute: rpm(LONG_RPS), burst: BURST, latency: { ttftMs: 200, msPerToken: 8 }, outputTokens: 100 };
+  const longSim = {
+    requestsPerMinute: rpm(LONG_RPS),
+    burst: BURST,
+    latency: { ttftMs: 200, msPerToken: 8 },
+    outputTokens: 100,
+  };
   const drop = { atMs: quick ? 1500 : 3000, rps: RPS / 2, burst: BURST / 2 };
   const dropSim = { requestsPerMinute: rpm(RPS), burst: BURST, ...FAST };
   const STREAM_FAULT = 0.03;
@@ -114,7 +120,9 @@ export function scenarios({ quick = false } = {}) {
       bound() {
         const S = serviceMs(burstSim);
         const accel = burstSim.acceleration;
-        const { ms, k, admitted } = accelBucketAdmitMs(this.n, BURST, RPS, accel, (w) => rampAdmissionBound(accel, w));
+        const { ms, k, admitted } = accelBucketAdmitMs(this.n, BURST, RPS, accel, (w) =>
+          rampAdmissionBound(accel, w),
+        );
         const ideal = idealSchedule({ n: this.n, rps: RPS, burst: BURST, acceleration: accel, serviceMs: S });
         const perWindow = (RPS * accel.windowMs) / 1000;
         return {
@@ -139,7 +147,13 @@ export function scenarios({ quick = false } = {}) {
       bound() {
         const S = serviceMs(stormSim);
         const ms = outageAdmitMs(this.n, BURST, RPS, stormWindow);
-        const ideal = idealSchedule({ n: this.n, rps: RPS, burst: BURST, outages: [stormWindow], serviceMs: S });
+        const ideal = idealSchedule({
+          n: this.n,
+          rps: RPS,
+          burst: BURST,
+          outages: [stormWindow],
+          serviceMs: S,
+        });
         const { startMs: s, endMs: e, rate: p } = stormWindow;
         const during = (1 - p) * ((RPS * (e - s)) / 1000 - BURST);
         return {
@@ -209,7 +223,13 @@ export function scenarios({ quick = false } = {}) {
       bound() {
         const S = serviceMs(streamSim);
         const ms = bucketAdmitMs(this.n, BURST, RPS, STREAM_FAULT);
-        const ideal = idealSchedule({ n: this.n, rps: RPS, burst: BURST, faultRate: STREAM_FAULT, serviceMs: S });
+        const ideal = idealSchedule({
+          n: this.n,
+          rps: RPS,
+          burst: BURST,
+          faultRate: STREAM_FAULT,
+          serviceMs: S,
+        });
         return {
           ms: ms + S,
           ideal,

@@ -45,7 +45,8 @@ export function spawnSimulator(options) {
   const pending = new Map();
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return new Promise((resolve, reject) => {
-    const onEarlyExit = (code) => reject(new Error(`simulator child exited with code ${code} before it was ready`));
+    const onEarlyExit = (code) =>
+      reject(new Error(`simulator child exited with code ${code} before it was ready`));
     child.once('exit', onEarlyExit);
     child.on('message', (msg) => {
       if (msg.type === 'ready') {
@@ -54,7 +55,13 @@ export function spawnSimulator(options) {
           for (const p of pending.values()) p.reject(new Error('simulator child exited'));
           pending.clear();
         });
-        resolve({ url: msg.url, stats: () => ask('stats'), update: (patch) => ask('update', patch), reset: () => ask('reset'), close });
+        resolve({
+          url: msg.url,
+          stats: () => ask('stats'),
+          update: (patch) => ask('update', patch),
+          reset: () => ask('reset'),
+          close,
+        });
         return;
       }
       const p = pending.get(msg.id);

@@ -33,7 +33,8 @@ export const strategies = {
   /** The SDK's defaults: 2 retries (honouring retry-after), every call sent at once. */
   'sdk-default': {
     label: 'SDK defaults',
-    summary: 'new Anthropic() as is: maxRetries 2 (retry-after honoured per call), Promise.all over every call, unbounded concurrency',
+    summary:
+      'new Anthropic() as is: maxRetries 2 (retry-after honoured per call), Promise.all over every call, unbounded concurrency',
     create(simUrl, fetch) {
       const client = new Anthropic({ apiKey: API_KEY, baseURL: simUrl, fetch });
       return { call: (params, signal) => once(client, params, signal) };
@@ -52,7 +53,11 @@ export const strategies = {
             signal?.throwIfAborted();
             return once(client, params, signal);
           }),
-        limitTrace: () => ({ limit: FIXED_CONCURRENCY, active: limit.activeCount, queued: limit.pendingCount }),
+        limitTrace: () => ({
+          limit: FIXED_CONCURRENCY,
+          active: limit.activeCount,
+          queued: limit.pendingCount,
+        }),
       };
     },
   },
@@ -77,7 +82,11 @@ export const strategies = {
               shouldRetry: ({ error }) => retryable(error),
             });
           }),
-        limitTrace: () => ({ limit: FIXED_CONCURRENCY, active: limit.activeCount, queued: limit.pendingCount }),
+        limitTrace: () => ({
+          limit: FIXED_CONCURRENCY,
+          active: limit.activeCount,
+          queued: limit.pendingCount,
+        }),
       };
     },
   },
@@ -92,7 +101,9 @@ export const strategies = {
         call: (params, signal) => once(client, params, signal),
         limitTrace: () => {
           const [l] = gateway.limiters();
-          return l ? { limit: l.limit, active: l.active, queued: l.queued, holdUntil: l.holdUntil } : undefined;
+          return l ?
+              { limit: l.limit, active: l.active, queued: l.queued, holdUntil: l.holdUntil }
+            : undefined;
         },
       };
     },

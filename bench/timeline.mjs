@@ -17,7 +17,11 @@ const { values, positionals } = parseArgs({
 const [name, strategy = 'gateway'] = positionals;
 const scenario = scenarios({ quick: values.quick }).find((s) => s.name === name);
 if (!scenario || !STRATEGY_NAMES.includes(strategy)) {
-  console.error(`usage: node bench/timeline.mjs <${scenarios().map((s) => s.name).join('|')}> [${STRATEGY_NAMES.join('|')}] [--quick] [--rep N]`);
+  console.error(
+    `usage: node bench/timeline.mjs <${scenarios()
+      .map((s) => s.name)
+      .join('|')}> [${STRATEGY_NAMES.join('|')}] [--quick] [--rep N]`,
+  );
   process.exit(2);
 }
 const run = await runOnce(scenario, strategy, Number(values.rep));
@@ -45,6 +49,8 @@ for (const k of [...bins.keys()].sort((a, b) => a - b)) {
   const s = b.sample;
   console.log(
     `${((k * SAMPLE_MS) / 1000).toFixed(2).padStart(6)} ${pad(b.ok)} |      ${pad(ok)} ${pad(r429)} ${pad(r529)} ${pad(other, 5)} |` +
-      (s ? ` ${pad(s.limit, 5)} ${pad(s.active, 6)} ${pad(s.queued, 6)} ${pad(s.inFlight, 9)} ${s.holdUntil > 0 ? ' held' : ''}` : ''),
+      (s ?
+        ` ${pad(s.limit, 5)} ${pad(s.active, 6)} ${pad(s.queued, 6)} ${pad(s.inFlight, 9)} ${s.holdUntil > 0 ? ' held' : ''}`
+      : ''),
   );
 }

@@ -75,7 +75,8 @@ export function parseArgs(argv, env = {}) {
   });
   const since = values.since ?? DEFAULT_SINCE;
   const limit = Number(values.limit ?? DEFAULT_LIMIT);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive integer, not ${values.limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new Error(`--limit must be a positive integer, not ${values.limit}`);
   const url = values.url ?? env.JAEGER_URL ?? DEFAULT_URL;
   try {
     new URL(url);
@@ -211,7 +212,7 @@ export function analyzeTraces(body) {
   /** The span's ancestors that arrived, nearest first. */
   const ancestors = (span) => {
     const found = [];
-    for (let s = span; s.parentSpanId && found.length < 64; ) {
+    for (let s = span; s.parentSpanId && found.length < 64;) {
       const parent = byId.get(`${s.traceId}/${s.parentSpanId}`);
       if (!parent) break;
       found.push(parent);
@@ -241,7 +242,9 @@ export function analyzeTraces(body) {
 
   const calls = logical.map((span) => {
     const own = (attemptsOf.get(keyOf(span)) ?? []).sort((a, b) =>
-      a.start < b.start ? -1 : a.start > b.start ? 1 : 0,
+      a.start < b.start ? -1
+      : a.start > b.start ? 1
+      : 0,
     );
     const declared = Number(span.attributes[ATTR.ATTEMPTS]);
     const resends = own.filter((a) => Number(a.attributes[ATTR.RESEND_COUNT]) >= 1).length;
@@ -259,11 +262,17 @@ export function analyzeTraces(body) {
   /** @type {Record<string, number>} */
   const attemptsByStatus = {};
   for (const attempt of attempts) {
-    const key = attempt.attributes[ATTR.STATUS] !== undefined ? String(attempt.attributes[ATTR.STATUS]) : 'none';
+    const key =
+      attempt.attributes[ATTR.STATUS] !== undefined ? String(attempt.attributes[ATTR.STATUS]) : 'none';
     attemptsByStatus[key] = (attemptsByStatus[key] ?? 0) + 1;
   }
   const errorTypes = [
-    ...new Set(spans.map((s) => s.attributes[ATTR.ERROR_TYPE]).filter((v) => v !== undefined).map(String)),
+    ...new Set(
+      spans
+        .map((s) => s.attributes[ATTR.ERROR_TYPE])
+        .filter((v) => v !== undefined)
+        .map(String),
+    ),
   ].sort();
 
   const retried = calls.filter((c) => c.retried);
@@ -283,7 +292,9 @@ export function analyzeTraces(body) {
 }
 
 function formatCounts(counts) {
-  const keys = Object.keys(counts).sort((a, b) => (Number(a) || 1e9) - (Number(b) || 1e9) || a.localeCompare(b));
+  const keys = Object.keys(counts).sort(
+    (a, b) => (Number(a) || 1e9) - (Number(b) || 1e9) || a.localeCompare(b),
+  );
   return keys.length === 0 ? '(none)' : keys.map((k) => `${k} ×${counts[k]}`).join(', ');
 }
 
@@ -312,9 +323,9 @@ export function formatReport(analysis, { url, service, since, shown = 3 }) {
     );
   }
   lines.push(
-    analysis.retried.length > 0
-      ? `OK: ${analysis.retried.length} retried call(s) arrived with one span per attempt.`
-      : `No retried call among these traces: no logical span with ${ATTR.ATTEMPTS} >= 2 and its attempt spans.`,
+    analysis.retried.length > 0 ?
+      `OK: ${analysis.retried.length} retried call(s) arrived with one span per attempt.`
+    : `No retried call among these traces: no logical span with ${ATTR.ATTEMPTS} >= 2 and its attempt spans.`,
   );
   return lines.join('\n');
 }
@@ -332,7 +343,10 @@ class Unreachable extends Error {}
 async function getJson(url, fetchImpl) {
   let response;
   try {
-    response = await fetchImpl(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), headers: { accept: 'application/json' } });
+    response = await fetchImpl(url, {
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      headers: { accept: 'application/json' },
+    });
   } catch (error) {
     const cause = error?.cause?.code ?? error?.cause?.message ?? error?.name ?? 'error';
     throw new Unreachable(`cannot reach Jaeger at ${new URL(url).origin} (${cause})`);
@@ -387,14 +401,19 @@ export async function run(argv, io = {}) {
     }
 
     const end = now();
-    const answer = await getJson(buildTracesUrl(url, { service, start: end - sinceMs, end, limit }), fetchImpl);
+    const answer = await getJson(
+      buildTracesUrl(url, { service, start: end - sinceMs, end, limit }),
+      fetchImpl,
+    );
     if (answer.status === 404) {
       out(`No traces found in Jaeger ${url} for service "${service}" in the last ${since}.`);
       out(`  ${HINT_PIPELINE}`);
       return EXIT.NOTHING_RETRIED;
     }
     if (!answer.ok) {
-      err(`verify-jaeger: Jaeger answered HTTP ${answer.status} to the trace search: ${errorMessage(answer)}`);
+      err(
+        `verify-jaeger: Jaeger answered HTTP ${answer.status} to the trace search: ${errorMessage(answer)}`,
+      );
       return EXIT.UNREACHABLE;
     }
     if (answer.json === undefined) {

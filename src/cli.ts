@@ -72,7 +72,9 @@ const simCommand: CliCommand = {
     ...scenarioNames.map((name) => `  ${name.padEnd(14)} ${scenarios[name].description}`),
   ].join('\n'),
   async run(args, io) {
-    const { values } = asUsageError(() => parseArgs({ args, options: SIM_OPTIONS, allowPositionals: false, strict: true }));
+    const { values } = asUsageError(() =>
+      parseArgs({ args, options: SIM_OPTIONS, allowPositionals: false, strict: true }),
+    );
     if (values.help) {
       io.out(this.usage);
       return 0;
@@ -90,7 +92,8 @@ const simCommand: CliCommand = {
       sim = await startSimulator(options);
     } catch (error) {
       if (error instanceof SimulatorOptionsError) {
-        const flag = Object.entries(SIM_FLAGS).find(([, option]) => option === error.option)?.[0] ?? error.option;
+        const flag =
+          Object.entries(SIM_FLAGS).find(([, option]) => option === error.option)?.[0] ?? error.option;
         throw new UsageError(`--${flag}: expected ${error.expected}, got ${String(error.received)}`);
       }
       throw error;
@@ -103,7 +106,9 @@ const simCommand: CliCommand = {
     await new Promise<void>((resolve) => io.onShutdown(resolve));
     const stats = sim.stats();
     await sim.close();
-    const statuses = Object.entries(stats.byStatus).map(([status, n]) => `${status}×${n}`).join(', ');
+    const statuses = Object.entries(stats.byStatus)
+      .map(([status, n]) => `${status}×${n}`)
+      .join(', ');
     io.out(`Simulator stopped after ${stats.attempts} requests${statuses ? ` (${statuses})` : ''}.`);
     return 0;
   },

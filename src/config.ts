@@ -56,18 +56,112 @@ const MAX_MS = 24 * 60 * 60 * 1000;
 
 /** Every setting, in the order of the README table. */
 export const SETTINGS: readonly Setting[] = [
-  { option: 'maxRetries', env: 'CLAUDE_GATEWAY_MAX_RETRIES', kind: 'int', min: 0, max: 100, default: 5, doc: 'Retries after the first attempt.' },
-  { option: 'baseDelayMs', env: 'CLAUDE_GATEWAY_BASE_DELAY_MS', kind: 'int', min: 1, max: MAX_MS, default: 1000, doc: 'First backoff step without `retry-after` (then 2×, 4×, … with full jitter).' },
-  { option: 'maxDelayMs', env: 'CLAUDE_GATEWAY_MAX_DELAY_MS', kind: 'int', min: 1, max: MAX_MS, default: 32_000, doc: 'Cap on one backoff wait.' },
-  { option: 'maxRetryAfterMs', env: 'CLAUDE_GATEWAY_MAX_RETRY_AFTER_MS', kind: 'int', min: 0, max: MAX_MS, default: 60_000, doc: 'Longest `retry-after` honoured; longer fails at once with the API error.' },
-  { option: 'timeoutMs', env: 'CLAUDE_GATEWAY_TIMEOUT_MS', kind: 'int', min: 0, max: MAX_MS, default: 600_000, doc: 'Deadline for the whole call, queue and waits included (0 = none).' },
-  { option: 'concurrencyInitial', env: 'CLAUDE_GATEWAY_CONCURRENCY_INITIAL', kind: 'int', min: 1, max: 10_000, default: 4, doc: 'Concurrency limit per API key and model at start.' },
-  { option: 'concurrencyMin', env: 'CLAUDE_GATEWAY_CONCURRENCY_MIN', kind: 'int', min: 1, max: 10_000, default: 1, doc: 'The limit never drops below this.' },
-  { option: 'concurrencyMax', env: 'CLAUDE_GATEWAY_CONCURRENCY_MAX', kind: 'int', min: 1, max: 10_000, default: 256, doc: 'The ramp never raises the limit above this.' },
-  { option: 'rampIntervalMs', env: 'CLAUDE_GATEWAY_RAMP_INTERVAL_MS', kind: 'int', min: 1, max: MAX_MS, default: 500, doc: 'How often the ramp may raise the limit.' },
-  { option: 'rampStep', env: 'CLAUDE_GATEWAY_RAMP_STEP', kind: 'int', min: 1, max: 10_000, default: 2, doc: 'Least growth per interval after slow start (which doubles the limit until the first throttle); past it the limit grows by a quarter per interval.' },
-  { option: 'retryBudgetRatio', env: 'CLAUDE_GATEWAY_RETRY_BUDGET_RATIO', kind: 'number', min: 0, max: 100, default: 3, doc: 'Retries allowed per call started, over a sliding minute; past it, calls fail fast instead of retrying.' },
-  { option: 'disabled', env: 'CLAUDE_GATEWAY_DISABLED', kind: 'bool', default: false, doc: 'Turn the gateway off; clients keep the SDK’s own retries.' },
+  {
+    option: 'maxRetries',
+    env: 'CLAUDE_GATEWAY_MAX_RETRIES',
+    kind: 'int',
+    min: 0,
+    max: 100,
+    default: 5,
+    doc: 'Retries after the first attempt.',
+  },
+  {
+    option: 'baseDelayMs',
+    env: 'CLAUDE_GATEWAY_BASE_DELAY_MS',
+    kind: 'int',
+    min: 1,
+    max: MAX_MS,
+    default: 1000,
+    doc: 'First backoff step without `retry-after` (then 2×, 4×, … with full jitter).',
+  },
+  {
+    option: 'maxDelayMs',
+    env: 'CLAUDE_GATEWAY_MAX_DELAY_MS',
+    kind: 'int',
+    min: 1,
+    max: MAX_MS,
+    default: 32_000,
+    doc: 'Cap on one backoff wait.',
+  },
+  {
+    option: 'maxRetryAfterMs',
+    env: 'CLAUDE_GATEWAY_MAX_RETRY_AFTER_MS',
+    kind: 'int',
+    min: 0,
+    max: MAX_MS,
+    default: 60_000,
+    doc: 'Longest `retry-after` honoured; longer fails at once with the API error.',
+  },
+  {
+    option: 'timeoutMs',
+    env: 'CLAUDE_GATEWAY_TIMEOUT_MS',
+    kind: 'int',
+    min: 0,
+    max: MAX_MS,
+    default: 600_000,
+    doc: 'Deadline for the whole call, queue and waits included (0 = none).',
+  },
+  {
+    option: 'concurrencyInitial',
+    env: 'CLAUDE_GATEWAY_CONCURRENCY_INITIAL',
+    kind: 'int',
+    min: 1,
+    max: 10_000,
+    default: 4,
+    doc: 'Concurrency limit per API key and model at start.',
+  },
+  {
+    option: 'concurrencyMin',
+    env: 'CLAUDE_GATEWAY_CONCURRENCY_MIN',
+    kind: 'int',
+    min: 1,
+    max: 10_000,
+    default: 1,
+    doc: 'The limit never drops below this.',
+  },
+  {
+    option: 'concurrencyMax',
+    env: 'CLAUDE_GATEWAY_CONCURRENCY_MAX',
+    kind: 'int',
+    min: 1,
+    max: 10_000,
+    default: 256,
+    doc: 'The ramp never raises the limit above this.',
+  },
+  {
+    option: 'rampIntervalMs',
+    env: 'CLAUDE_GATEWAY_RAMP_INTERVAL_MS',
+    kind: 'int',
+    min: 1,
+    max: MAX_MS,
+    default: 500,
+    doc: 'How often the ramp may raise the limit.',
+  },
+  {
+    option: 'rampStep',
+    env: 'CLAUDE_GATEWAY_RAMP_STEP',
+    kind: 'int',
+    min: 1,
+    max: 10_000,
+    default: 2,
+    doc: 'Least growth per interval after slow start (which doubles the limit until the first throttle); past it the limit grows by a quarter per interval.',
+  },
+  {
+    option: 'retryBudgetRatio',
+    env: 'CLAUDE_GATEWAY_RETRY_BUDGET_RATIO',
+    kind: 'number',
+    min: 0,
+    max: 100,
+    default: 3,
+    doc: 'Retries allowed per call started, over a sliding minute; past it, calls fail fast instead of retrying.',
+  },
+  {
+    option: 'disabled',
+    env: 'CLAUDE_GATEWAY_DISABLED',
+    kind: 'bool',
+    default: false,
+    doc: 'Turn the gateway off; clients keep the SDK’s own retries.',
+  },
 ];
 
 function describe(s: Setting): string {
@@ -123,7 +217,9 @@ export function loadConfig(
   env: Record<string, string | undefined> = process.env,
 ): GatewayConfig {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Gateway options must be an object, got ${options === null ? 'null' : typeof options}`);
+    throw new TypeError(
+      `Gateway options must be an object, got ${options === null ? 'null' : typeof options}`,
+    );
   }
   const known = new Set<string>(SETTINGS.map((s) => s.option));
   for (const key of Object.keys(options)) {

@@ -25,8 +25,17 @@ export {
 } from './classify/classify.js';
 export { parseRetryAfter } from './delay/retry-after.js';
 export { backoffDelay } from './delay/backoff.js';
-export { decideRetry, type DelayPolicy, type DelaySource, type RetryDecision, type RetryQuestion } from './delay/decide.js';
+export {
+  decideRetry,
+  type DelayPolicy,
+  type DelaySource,
+  type RetryDecision,
+  type RetryQuestion,
+} from './delay/decide.js';
 export type { LimiterSnapshot } from './admit/admission.js';
 export { GatewayConfigError, GatewayRequestError } from './errors.js';
 export * as attributes from './trace/semconv.js';
-export { AnthropicGatewayInstrumentation, type AnthropicGatewayInstrumentationConfig } from './gateway/instrumentation.js';
+export {
+  AnthropicGatewayInstrumentation,
+  type AnthropicGatewayInstrumentationConfig,
+} from './gateway/instrumentation.js';

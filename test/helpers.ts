@@ -4,7 +4,12 @@ import Anthropic from '@anthropic-ai/sdk';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace';
 import { afterEach } from 'vitest';
 import { createGateway, type GatewayOptions } from '../src/index.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/sim/index.js';
@@ -33,7 +38,11 @@ export function sdk(s: Simulator, options: ConstructorParameters<typeof Anthropi
   return new Anthropic({ apiKey: 'sk-test-secret-key-123', baseURL: s.url, ...options });
 }
 
-export function gatewayClient(s: Simulator, options: GatewayOptions = {}, clientOptions: ConstructorParameters<typeof Anthropic>[0] = {}) {
+export function gatewayClient(
+  s: Simulator,
+  options: GatewayOptions = {},
+  clientOptions: ConstructorParameters<typeof Anthropic>[0] = {},
+) {
   const gateway = createGateway({ ...FAST, ...options }, {});
   return { gateway, client: gateway.wrap(sdk(s, clientOptions)) };
 }

@@ -28,7 +28,10 @@ export async function otlpReceiver() {
       posts.push(req.url ?? '');
       if (req.url === '/v1/traces') {
         const parsed = JSON.parse(body) as {
-          resourceSpans?: Array<{ resource?: { attributes?: KeyValue[] }; scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
+          resourceSpans?: Array<{
+            resource?: { attributes?: KeyValue[] };
+            scopeSpans: Array<{ spans: OtlpSpan[] }>;
+          }>;
         };
         for (const rs of parsed.resourceSpans ?? []) {
           services.add(rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue);

@@ -77,11 +77,16 @@ export class Admission {
   async acquire(cost: AttemptCost, signal?: AbortSignal): Promise<Ticket> {
     const queuedAt = this.now();
     const limitAtQueue = this.queue.concurrency;
-    const queueDepthAtQueue = this.queue.pendingCount + Math.max(0, this.queue.activeCount - limitAtQueue + 1);
+    const queueDepthAtQueue =
+      this.queue.pendingCount + Math.max(0, this.queue.activeCount - limitAtQueue + 1);
     this.grow();
     const free = await this.slot(signal);
     try {
-      for (let wait = admitWait(this.state, cost, this.now()); wait > 0; wait = admitWait(this.state, cost, this.now())) {
+      for (
+        let wait = admitWait(this.state, cost, this.now());
+        wait > 0;
+        wait = admitWait(this.state, cost, this.now())
+      ) {
         await sleep(wait, signal);
       }
     } catch (error) {
@@ -164,6 +169,7 @@ export class Admission {
   }
 
   private applyLimit(): void {
-    if (this.queue.concurrency !== this.state.concurrency.limit) this.queue.concurrency = this.state.concurrency.limit;
+    if (this.queue.concurrency !== this.state.concurrency.limit)
+      this.queue.concurrency = this.state.concurrency.limit;
   }
 }

@@ -39,7 +39,10 @@ export function classifyConnectionError(error: unknown, idempotent: boolean): Cl
  * Reads an error response (small: the API's error envelope, or the edge's HTML page for 413) and
  * classifies it. The returned response is a fresh copy, since this one's body is consumed.
  */
-export async function readFailedResponse(response: Response, now: number): Promise<Extract<AttemptFailureOutcome, { kind: 'failed-response' }>> {
+export async function readFailedResponse(
+  response: Response,
+  now: number,
+): Promise<Extract<AttemptFailureOutcome, { kind: 'failed-response' }>> {
   const text = await response.text().catch(() => '');
   const classification = classifyFailure({
     status: response.status,
@@ -48,9 +51,12 @@ export async function readFailedResponse(response: Response, now: number): Promi
   });
   return {
     kind: 'failed-response',
-    response: new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers }),
+    response: new Response(text, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    }),
     classification,
     retryAfterMs: parseRetryAfter(response.headers, now),
   };
 }
-

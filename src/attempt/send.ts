@@ -13,7 +13,11 @@ export const RETRY_COUNT_HEADER = 'x-stainless-retry-count';
  * controller for good (after which a stream read on it reports a user abort): the gateway times
  * each attempt out itself, just before the SDK's timer, so the SDK's never fires.
  */
-export function attemptRequest(request: APIRequest, retry: number, callSignal: AbortSignal): { request: APIRequest; controller: AbortController } {
+export function attemptRequest(
+  request: APIRequest,
+  retry: number,
+  callSignal: AbortSignal,
+): { request: APIRequest; controller: AbortController } {
   // The attempt's own controller follows the call (user abort, deadline) and the SDK's shared one
   // (a consumer that breaks out of a stream aborts that). Plain listeners: both sources live no
   // longer than the call, and they cost a tenth of AbortSignal.any.

@@ -46,16 +46,31 @@ export async function peekStream(reader: ReadableStreamDefaultReader<Uint8Array>
   let text = '';
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return { chunks, errorBeforeContent: undefined, sawContent: false, ended: true, complete: text.includes(STOP_EVENT) };
+    if (done)
+      return {
+        chunks,
+        errorBeforeContent: undefined,
+        sawContent: false,
+        ended: true,
+        complete: text.includes(STOP_EVENT),
+      };
     chunks.push(value);
     text += decoder.decode(value, { stream: true });
     const error = ERROR_EVENT.exec(text);
     const content = CONTENT_EVENT.exec(text);
     if (error && (!content || error.index < content.index)) {
-      return { chunks, errorBeforeContent: errorTypeOf(error[2]!), sawContent: false, ended: false, complete: false };
+      return {
+        chunks,
+        errorBeforeContent: errorTypeOf(error[2]!),
+        sawContent: false,
+        ended: false,
+        complete: false,
+      };
     }
-    if (content) return { chunks, errorBeforeContent: undefined, sawContent: true, ended: false, complete: false };
-    if (text.length > PEEK_LIMIT_BYTES) return { chunks, errorBeforeContent: undefined, sawContent: false, ended: false, complete: false };
+    if (content)
+      return { chunks, errorBeforeContent: undefined, sawContent: true, ended: false, complete: false };
+    if (text.length > PEEK_LIMIT_BYTES)
+      return { chunks, errorBeforeContent: undefined, sawContent: false, ended: false, complete: false };
   }
 }
 
@@ -103,13 +118,16 @@ export function trackedBody(
       const next = queue.shift();
       if (next) return controller.enqueue(next);
       try {
-        const { done, value } = peeked.ended ? { done: true as const, value: undefined } : await reader.read();
+        const { done, value } =
+          peeked.ended ? { done: true as const, value: undefined } : await reader.read();
         if (done || !value) {
           if (sawStop) {
             end('completed');
             controller.close();
           } else {
-            const error = new APIConnectionError({ message: 'Stream ended before message_stop (connection cut mid-stream).' });
+            const error = new APIConnectionError({
+              message: 'Stream ended before message_stop (connection cut mid-stream).',
+            });
             end('cut', error);
             controller.error(error);
           }

@@ -30,7 +30,10 @@ export class CallSignal {
     if (user?.aborted) this.onUserAbort();
     else user?.addEventListener('abort', this.onUserAbort, { once: true });
     this.deadline = timeoutMs > 0 ? now + timeoutMs : Infinity;
-    this.timer = timeoutMs > 0 ? setTimeout(() => this.controller.abort(new DeadlineExceeded(timeoutMs)), timeoutMs) : undefined;
+    this.timer =
+      timeoutMs > 0 ?
+        setTimeout(() => this.controller.abort(new DeadlineExceeded(timeoutMs)), timeoutMs)
+      : undefined;
   }
 
   /** The caller aborted the call. */

@@ -8,7 +8,12 @@ import { isIdempotent } from '../classify/routes.js';
 import type { RetryBudget } from '../delay/budget.js';
 import type { GatewayConfig } from '../config.js';
 import { isReplayable } from '../attempt/send.js';
-import { requestedMaxRetries, sdkCallSpan, type APIRequest, type RequestOptions } from '../gateway/sdk-seams.js';
+import {
+  requestedMaxRetries,
+  sdkCallSpan,
+  type APIRequest,
+  type RequestOptions,
+} from '../gateway/sdk-seams.js';
 import { CallTrace, usageAttributes, type UsageLike } from '../trace/call-trace.js';
 import type { GatewayMetrics } from '../trace/metrics.js';
 import type { TelemetrySource } from '../trace/providers.js';
@@ -43,11 +48,18 @@ function operationName(path: string): string {
 }
 
 function isBinary(body: object): boolean {
-  return body instanceof FormData || body instanceof Blob || ArrayBuffer.isView(body) || body instanceof ArrayBuffer;
+  return (
+    body instanceof FormData ||
+    body instanceof Blob ||
+    ArrayBuffer.isView(body) ||
+    body instanceof ArrayBuffer
+  );
 }
 
 function bodyObject(body: unknown): Record<string, unknown> | undefined {
-  return body !== null && typeof body === 'object' && !isBinary(body) ? (body as Record<string, unknown>) : undefined;
+  return body !== null && typeof body === 'object' && !isBinary(body) ?
+      (body as Record<string, unknown>)
+    : undefined;
 }
 
 export class Call {
@@ -82,7 +94,10 @@ export class Call {
     const started = Date.now();
     const body = bodyObject(options.body);
     this.model = typeof body?.model === 'string' ? body.model : undefined;
-    this.admission = core.admissionFor(request.headers.get('authorization') ?? request.headers.get('x-api-key'), this.model ?? '*');
+    this.admission = core.admissionFor(
+      request.headers.get('authorization') ?? request.headers.get('x-api-key'),
+      this.model ?? '*',
+    );
     this.method = (request.method ?? options.method).toUpperCase();
     const sdkCall = sdkCallSpan(options);
     const operation = operationName(options.path);
@@ -137,8 +152,13 @@ export class Call {
     if (!end.summarized) this.summarize(end.outcome, end.errorType, end.firstChunkMs);
     this.trace.response(end.usage, end.status);
     if (this.metricsOn) {
-      const attrs = end.errorType ? { ...this.baseAttrs, [A.ATTR_ERROR_TYPE]: end.errorType } : this.baseAttrs;
-      this.core.metrics.operation((performance.now() - this.startedHr) / 1000, attrs, usageAttributes(end.usage));
+      const attrs =
+        end.errorType ? { ...this.baseAttrs, [A.ATTR_ERROR_TYPE]: end.errorType } : this.baseAttrs;
+      this.core.metrics.operation(
+        (performance.now() - this.startedHr) / 1000,
+        attrs,
+        usageAttributes(end.usage),
+      );
     }
     this.trace.end();
   }

@@ -22,7 +22,9 @@ export function createMiddleware(core: GatewayCore, clientTimeoutMs: number): Mi
     const options = ctx.options;
     if (!options) return next(request); // credential exchanges: not an API call
     checkBodySize(options.path, request.body);
-    const call = new Call(core, request, options, options.timeout ?? clientTimeoutMs, (response) => ctx.parse(response));
+    const call = new Call(core, request, options, options.timeout ?? clientTimeoutMs, (response) =>
+      ctx.parse(response),
+    );
     return runCall(call, next);
   };
   Object.defineProperty(middleware, GATEWAY_MIDDLEWARE, { value: true });

@@ -24,7 +24,11 @@ function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
 export async function receiveStream(call: Call, sent: SentAttempt, response: Response): Promise<Response> {
   const { ticket, span, retry, sentAt } = sent;
   const connectionFailure = (error: unknown) =>
-    new AttemptFailure({ kind: 'failed-connection', error, classification: classifyConnectionError(error, call.idempotent) }, span, retry);
+    new AttemptFailure(
+      { kind: 'failed-connection', error, classification: classifyConnectionError(error, call.idempotent) },
+      span,
+      retry,
+    );
   const reader = response.body!.getReader();
   let peeked;
   try {
@@ -48,8 +52,15 @@ export async function receiveStream(call: Call, sent: SentAttempt, response: Res
     ticket.release();
     const classification = classifyFailure({ errorType: peeked.errorBeforeContent });
     if (classification.throttle !== 'none') call.admission.onThrottle(classification.throttle);
-    const replay = new Response(concat(peeked.chunks), { status: response.status, headers: response.headers });
-    const failure = new AttemptFailure({ kind: 'failed-response', response: replay, classification, retryAfterMs: undefined }, span, retry);
+    const replay = new Response(concat(peeked.chunks), {
+      status: response.status,
+      headers: response.headers,
+    });
+    const failure = new AttemptFailure(
+      { kind: 'failed-response', response: replay, classification, retryAfterMs: undefined },
+      span,
+      retry,
+    );
     if (!classification.retryable) return endNotRetryable(call, failure, replay);
     throw failure;
   }
@@ -69,7 +80,10 @@ export async function receiveStream(call: Call, sent: SentAttempt, response: Res
     if (failed) span.failed(errorType!, how === 'cut' ? 'connection' : 'stream');
     span.end();
     call.finish({
-      outcome: failed ? 'stream_error' : how === 'canceled' ? 'canceled' : 'success',
+      outcome:
+        failed ? 'stream_error'
+        : how === 'canceled' ? 'canceled'
+        : 'success',
       errorType,
       status: response.status,
       firstChunkMs,

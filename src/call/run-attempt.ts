@@ -82,7 +82,10 @@ export async function runAttempt(call: Call, next: MiddlewareNext, attemptNumber
   span.response(response);
   guard('reading rate-limit headers', () => call.admission.observe(readBuckets(response.headers), ticket));
   const sent: SentAttempt = { ticket, span, retry, sentAt };
-  if (response.ok) return call.stream && response.body ? receiveStream(call, sent, response) : receiveSuccess(call, sent, response);
+  if (response.ok)
+    return call.stream && response.body ?
+        receiveStream(call, sent, response)
+      : receiveSuccess(call, sent, response);
   return receiveFailure(call, sent, response);
 }
 
@@ -101,19 +104,34 @@ function receiveSuccess(call: Call, { ticket, span }: SentAttempt, response: Res
   }
   void call
     .parse(response)
-    .then((data) => call.finish({ outcome: 'success', status, usage: typeof data === 'object' && data ? data : undefined, summarized: true }))
+    .then((data) =>
+      call.finish({
+        outcome: 'success',
+        status,
+        usage: typeof data === 'object' && data ? data : undefined,
+        summarized: true,
+      }),
+    )
     .catch(() => call.finish({ outcome: 'success', status, summarized: true }));
   return response;
 }
 
 /** An error response: classify it, tell the limiter, and end the call or retry. */
-async function receiveFailure(call: Call, { ticket, span, retry }: SentAttempt, response: Response): Promise<Response> {
+async function receiveFailure(
+  call: Call,
+  { ticket, span, retry }: SentAttempt,
+  response: Response,
+): Promise<Response> {
   const outcome = await readFailedResponse(response, Date.now());
   ticket.release();
   const { classification, retryAfterMs } = outcome;
   // Do not send what the server already said will fail: a retry-after holds this key and model.
   if (classification.throttle !== 'none') {
-    call.admission.onThrottle(classification.throttle, classification.retryable ? retryAfterMs : undefined, ticket.at);
+    call.admission.onThrottle(
+      classification.throttle,
+      classification.retryable ? retryAfterMs : undefined,
+      ticket.at,
+    );
   }
   const failure = new AttemptFailure(outcome, span, retry);
   if (!classification.retryable) return endNotRetryable(call, failure, outcome.response);

@@ -22,7 +22,13 @@ async function answerFailure(call: Call, error: unknown): Promise<boolean> {
   const now = Date.now();
   const { config, budget } = call.core;
   const decision = decideRetry(
-    { classification, retryAfterMs: error.retryAfterMs, retry: error.retry + 1, now, deadline: call.signal.deadline },
+    {
+      classification,
+      retryAfterMs: error.retryAfterMs,
+      retry: error.retry + 1,
+      now,
+      deadline: call.signal.deadline,
+    },
     config,
   );
   if (!decision.retry) {
@@ -53,7 +59,8 @@ function endFailed(call: Call, error: unknown): Response {
   if (error instanceof AttemptFailure) {
     error.close({ giveUp: 'retries_exhausted' });
     const { outcome, answer } = error;
-    const gaveUp = answer && 'giveUp' in answer && answer.giveUp !== 'not_retryable' ? answer.giveUp : 'error';
+    const gaveUp =
+      answer && 'giveUp' in answer && answer.giveUp !== 'not_retryable' ? answer.giveUp : 'error';
     const status = outcome.kind === 'failed-response' ? outcome.response.status : undefined;
     call.finish({ outcome: gaveUp, errorType: outcome.classification.errorType, status });
     if (outcome.kind === 'failed-response') return outcome.response;

@@ -71,7 +71,12 @@ interface Row {
   readonly throttle: Throttle;
   readonly errorType: string;
 }
-const row = (reason: FailureReason, retryable: boolean, errorType: string, throttle: Throttle = 'none'): Row => ({
+const row = (
+  reason: FailureReason,
+  retryable: boolean,
+  errorType: string,
+  throttle: Throttle = 'none',
+): Row => ({
   reason,
   retryable,
   throttle,
@@ -128,7 +133,9 @@ function classifyInfo(info: FailureInfo): Classification {
     if (info.errorType) base = { ...base, errorType: info.errorType };
   } else if (info.errorType !== undefined) {
     const status = TYPE_TO_STATUS[info.errorType];
-    base = status !== undefined ? { ...classifyStatus(status, info.errorCode), errorType: info.errorType }
+    base =
+      status !== undefined ?
+        { ...classifyStatus(status, info.errorCode), errorType: info.errorType }
       : row('client_error', false, info.errorType);
   } else if (info.connection === 'timeout') {
     base = row('attempt_timeout', true, 'client_timeout_error');

@@ -37,7 +37,13 @@ export function parseEnvelope(text: string): ErrorFields {
 }
 
 /** The `x-should-retry` header: `true`, `false`, or `undefined` when absent or anything else. */
-export function shouldRetryHeader(headers: { get(name: string): string | null } | undefined | null): boolean | undefined {
+export function shouldRetryHeader(
+  headers: { get(name: string): string | null } | undefined | null,
+): boolean | undefined {
   const value = headers?.get('x-should-retry');
-  return value === 'true' ? true : value === 'false' ? false : undefined;
+  return (
+    value === 'true' ? true
+    : value === 'false' ? false
+    : undefined
+  );
 }

@@ -20,8 +20,18 @@ export interface Route {
 
 /** The API's routes with a size limit or a non-idempotent create. */
 export const ROUTES: readonly Route[] = [
-  { pattern: /^\/v1\/messages\/batches\/?$/, name: 'Message Batches', maxBodyBytes: 256 * MB, createsOnPost: true },
-  { pattern: /^\/v1\/messages\/count_tokens\/?$/, name: 'Token Counting', maxBodyBytes: 32 * MB, createsOnPost: false },
+  {
+    pattern: /^\/v1\/messages\/batches\/?$/,
+    name: 'Message Batches',
+    maxBodyBytes: 256 * MB,
+    createsOnPost: true,
+  },
+  {
+    pattern: /^\/v1\/messages\/count_tokens\/?$/,
+    name: 'Token Counting',
+    maxBodyBytes: 32 * MB,
+    createsOnPost: false,
+  },
   { pattern: /^\/v1\/messages\/?$/, name: 'Messages', maxBodyBytes: 32 * MB, createsOnPost: false },
   { pattern: /^\/v1\/files\/?$/, name: 'Files', maxBodyBytes: 500 * MB, createsOnPost: true },
 ];

@@ -40,14 +40,19 @@ export type RetryDecision =
  * `retry-after`; fails at once (rather than sleeping) when the wait exceeds `maxRetryAfterMs` or
  * would end past the deadline.
  */
-export function decideRetry(q: RetryQuestion, policy: DelayPolicy, random: () => number = Math.random): RetryDecision {
+export function decideRetry(
+  q: RetryQuestion,
+  policy: DelayPolicy,
+  random: () => number = Math.random,
+): RetryDecision {
   if (!q.classification.retryable) return { retry: false, why: 'not_retryable' };
   if (q.retry > policy.maxRetries) return { retry: false, why: 'retries_exhausted' };
   if (q.retryAfterMs !== undefined) {
     if (q.retryAfterMs > policy.maxRetryAfterMs) {
       return { retry: false, why: 'retry_after_too_long', delayMs: q.retryAfterMs };
     }
-    if (q.now + q.retryAfterMs >= q.deadline) return { retry: false, why: 'deadline', delayMs: q.retryAfterMs };
+    if (q.now + q.retryAfterMs >= q.deadline)
+      return { retry: false, why: 'deadline', delayMs: q.retryAfterMs };
     return { retry: true, delayMs: q.retryAfterMs, source: 'retry-after' };
   }
   const delayMs = backoffDelay(q.retry, policy.baseDelayMs, policy.maxDelayMs, random);

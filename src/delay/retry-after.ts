@@ -4,7 +4,10 @@
  * The wait the server asked for, in ms, from `retry-after-ms` (ms), else `retry-after` (whole
  * seconds, or an HTTP date). `undefined` when absent or unparseable.
  */
-export function parseRetryAfter(headers: Headers | undefined | null, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: Headers | undefined | null,
+  now: number = Date.now(),
+): number | undefined {
   if (!headers) return undefined;
   const ms = headers.get('retry-after-ms');
   if (ms !== null && ms.trim() !== '') {

@@ -71,7 +71,9 @@ function parseNumber(flag: string, text: string, min: number, max: number, integ
   const value = Number(text.trim());
   if (!pattern.test(text.trim()) || value < min || value > max) {
     const what = integer ? 'an integer' : 'a number';
-    throw new DemoUsageError(`--${flag}: expected ${what} from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    throw new DemoUsageError(
+      `--${flag}: expected ${what} from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
   }
   return value;
 }
@@ -99,20 +101,31 @@ export function parseDemoArgs(argv: readonly string[], env: Record<string, strin
   if (!real) {
     const name = values.scenario ?? DEFAULT_SCENARIO;
     if (!(scenarioNames as string[]).includes(name)) {
-      throw new DemoUsageError(`--scenario: expected one of ${scenarioNames.join(', ')}, got ${JSON.stringify(name)}`);
+      throw new DemoUsageError(
+        `--scenario: expected one of ${scenarioNames.join(', ')}, got ${JSON.stringify(name)}`,
+      );
     }
     scenario = name as ScenarioName;
   }
   const model = values.model?.trim() ?? DEFAULT_MODEL;
   if (model === '') throw new DemoUsageError('--model: expected a model id, got ""');
   if (!real && !DEFAULT_MODELS.includes(model)) {
-    throw new DemoUsageError(`--model: the simulator knows ${DEFAULT_MODELS.join(', ')}; got ${JSON.stringify(model)}`);
+    throw new DemoUsageError(
+      `--model: the simulator knows ${DEFAULT_MODELS.join(', ')}; got ${JSON.stringify(model)}`,
+    );
   }
   return {
     help: false,
-    calls: values.calls === undefined ? (real ? DEFAULT_REAL_CALLS : DEFAULT_CALLS) : parseNumber('calls', values.calls, 1, MAX_CALLS, true),
+    calls:
+      values.calls === undefined ?
+        real ? DEFAULT_REAL_CALLS
+        : DEFAULT_CALLS
+      : parseNumber('calls', values.calls, 1, MAX_CALLS, true),
     scenario,
-    streamShare: values['stream-share'] === undefined ? DEFAULT_STREAM_SHARE : parseNumber('stream-share', values['stream-share'], 0, 1, false),
+    streamShare:
+      values['stream-share'] === undefined ?
+        DEFAULT_STREAM_SHARE
+      : parseNumber('stream-share', values['stream-share'], 0, 1, false),
     real,
     model,
   };

@@ -44,12 +44,17 @@ function livePrinter(io: DemoIO): { sample(live: LiveState): void; end(): void }
 
 function intro(o: DemoOptions, streams: number): string {
   const what = `${o.calls} calls (${streams} as streams) to ${o.model}`;
-  return o.real
-    ? `Calling the Claude API with ANTHROPIC_API_KEY (--real): ${what}, all at once through the gateway.`
+  return o.real ?
+      `Calling the Claude API with ANTHROPIC_API_KEY (--real): ${what}, all at once through the gateway.`
     : `Sending ${what} through the gateway to the bundled API simulator, all at once.`;
 }
 
-async function burst(options: DemoOptions, io: DemoIO, env: Record<string, string | undefined>, telemetry: Telemetry): Promise<RunResult> {
+async function burst(
+  options: DemoOptions,
+  io: DemoIO,
+  env: Record<string, string | undefined>,
+  telemetry: Telemetry,
+): Promise<RunResult> {
   const abort = new AbortController();
   const unsubscribe = io.onShutdown(() => {
     io.out('\nStopping: aborting the calls still running (Ctrl+C again to quit at once).');
@@ -67,7 +72,12 @@ async function burst(options: DemoOptions, io: DemoIO, env: Record<string, strin
       onStart({ config, simulatorUrl }) {
         if (simulatorUrl) {
           io.out(`Simulator: ${simulatorUrl}, scenario ${options.scenario}:`);
-          for (const line of wrap(scenarios[options.scenario!].description, Math.min(100, io.terminal?.columns() ?? 100), '  ')) io.out(line);
+          for (const line of wrap(
+            scenarios[options.scenario!].description,
+            Math.min(100, io.terminal?.columns() ?? 100),
+            '  ',
+          ))
+            io.out(line);
         }
         io.out(
           `Gateway: concurrency limit starts at ${config.concurrencyInitial} and ramps up to ${config.concurrencyMax}; ` +
@@ -86,7 +96,11 @@ async function burst(options: DemoOptions, io: DemoIO, env: Record<string, strin
  * Runs the demo; resolves to the exit code: 0 every call succeeded, 1 some failed, 2 bad arguments
  * or settings, 130 interrupted.
  */
-export async function runDemo(argv: readonly string[], io: DemoIO, env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function runDemo(
+  argv: readonly string[],
+  io: DemoIO,
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseDemoArgs(argv, env);
@@ -101,12 +115,17 @@ export async function runDemo(argv: readonly string[], io: DemoIO, env: Record<s
   }
   const options: DemoOptions = parsed;
   if (!options.real && env.ANTHROPIC_API_KEY?.trim()) {
-    io.out('ANTHROPIC_API_KEY is set but ignored: the demo calls the bundled simulator. Add --real to call the real API.');
+    io.out(
+      'ANTHROPIC_API_KEY is set but ignored: the demo calls the bundled simulator. Add --real to call the real API.',
+    );
   }
   const telemetry = await startTelemetry(env);
   let result: RunResult;
   try {
-    io.out(telemetry.notice ?? `Exporting traces and metrics over OTLP to ${telemetry.target.endpoint} (service ${telemetry.serviceName}).`);
+    io.out(
+      telemetry.notice ??
+        `Exporting traces and metrics over OTLP to ${telemetry.target.endpoint} (service ${telemetry.serviceName}).`,
+    );
     io.out(intro(options, countStreams(options.calls, options.streamShare)));
     try {
       result = await burst(options, io, env, telemetry);
@@ -117,7 +136,11 @@ export async function runDemo(argv: readonly string[], io: DemoIO, env: Record<s
     }
     for (const line of renderSummary({
       ...result,
-      telemetry: { exporting: telemetry.exporting, endpoint: telemetry.target.endpoint, serviceName: telemetry.serviceName },
+      telemetry: {
+        exporting: telemetry.exporting,
+        endpoint: telemetry.target.endpoint,
+        serviceName: telemetry.serviceName,
+      },
     })) {
       io.out(line);
     }
@@ -125,7 +148,11 @@ export async function runDemo(argv: readonly string[], io: DemoIO, env: Record<s
   } finally {
     await telemetry.shutdown();
   }
-  return result.aborted > 0 ? 130 : result.failed > 0 ? 1 : 0;
+  return (
+    result.aborted > 0 ? 130
+    : result.failed > 0 ? 1
+    : 0
+  );
 }
 
 /** The demo as a `claude-otel-gateway` subcommand. */

@@ -8,8 +8,9 @@ import { runDemo, type DemoIO } from './command.js';
 
 const io: DemoIO = {
   ...processIO(),
-  terminal: process.stdout.isTTY
-    ? { write: (text) => void process.stdout.write(text), columns: () => process.stdout.columns }
+  terminal:
+    process.stdout.isTTY ?
+      { write: (text) => void process.stdout.write(text), columns: () => process.stdout.columns }
     : undefined,
 };
 

@@ -57,7 +57,11 @@ export interface SummaryData {
   readonly gateway: Observed | undefined;
   /** From the simulator; undefined with the real API. */
   readonly simulator: Observed | undefined;
-  readonly telemetry: { readonly exporting: boolean; readonly endpoint: string; readonly serviceName: string };
+  readonly telemetry: {
+    readonly exporting: boolean;
+    readonly endpoint: string;
+    readonly serviceName: string;
+  };
 }
 
 export function sum(record: Readonly<Record<string, number>>): number {
@@ -137,7 +141,11 @@ function observedTable(gateway: Observed | undefined, simulator: Observed | unde
     ['mid-stream errors', 'midStream'],
   ];
   const head = `  ${''.padEnd(24)}${columns.map(([name]) => name.padStart(15)).join('')}`;
-  return ['', head, ...rows.map(([label, key]) => row(label, columns.map(([, o]) => String(o[key]).padStart(15)).join('')))];
+  return [
+    '',
+    head,
+    ...rows.map(([label, key]) => row(label, columns.map(([, o]) => String(o[key]).padStart(15)).join(''))),
+  ];
 }
 
 function jaegerLines(t: SummaryData['telemetry']): string[] {
@@ -168,8 +176,10 @@ export function renderSummary(d: SummaryData): string[] {
   const finished = d.ok + d.failed;
   const attempts = d.gateway?.attempts ?? d.simulator?.attempts;
   const headline =
-    d.aborted > 0 ? `Interrupted after ${formatSeconds(d.makespanMs)}: ${d.ok} calls ok, ${d.failed} failed, ${d.aborted} aborted.`
-    : d.failed === 0 ? `All ${d.calls} calls succeeded, surviving ${retries} ${retries === 1 ? 'retry' : 'retries'}.`
+    d.aborted > 0 ?
+      `Interrupted after ${formatSeconds(d.makespanMs)}: ${d.ok} calls ok, ${d.failed} failed, ${d.aborted} aborted.`
+    : d.failed === 0 ?
+      `All ${d.calls} calls succeeded, surviving ${retries} ${retries === 1 ? 'retry' : 'retries'}.`
     : `${d.ok} of ${d.calls} calls succeeded and ${d.failed} failed, after ${retries} ${retries === 1 ? 'retry' : 'retries'}.`;
   const p50 = percentile(d.latenciesMs, 50);
   const p99 = percentile(d.latenciesMs, 99);
@@ -181,11 +191,23 @@ export function renderSummary(d: SummaryData): string[] {
     row('calls ok / failed', `${d.ok} / ${d.failed}${d.aborted > 0 ? ` (${d.aborted} aborted)` : ''}`),
     ...(d.failed > 0 ? [row('failures by error', formatCounts(d.failures))] : []),
     row('makespan', formatSeconds(d.makespanMs)),
-    ...(attempts !== undefined ? [row('attempts sent', `${attempts} (${(attempts / Math.max(1, finished)).toFixed(2)} per call)`)] : []),
+    ...(attempts !== undefined ?
+      [row('attempts sent', `${attempts} (${(attempts / Math.max(1, finished)).toFixed(2)} per call)`)]
+    : []),
     row('retries', retries > 0 ? `${retries}: ${formatCounts(d.retries)}` : '0'),
-    ...(d.streamRestarts > 0 ? [row('streams restarted', `${d.streamRestarts} (an error after content: the gateway never replays those)`)] : []),
+    ...(d.streamRestarts > 0 ?
+      [
+        row(
+          'streams restarted',
+          `${d.streamRestarts} (an error after content: the gateway never replays those)`,
+        ),
+      ]
+    : []),
     row('peak concurrency limit', String(d.peakLimit)),
-    row('latency p50 / p99', Number.isNaN(p50) ? 'n/a' : `${formatSeconds(p50)} / ${formatSeconds(p99)} (queue and waits included)`),
+    row(
+      'latency p50 / p99',
+      Number.isNaN(p50) ? 'n/a' : `${formatSeconds(p50)} / ${formatSeconds(p99)} (queue and waits included)`,
+    ),
     ...observedTable(d.gateway, d.simulator),
     ...jaegerLines(d.telemetry),
   ];

@@ -11,6 +11,7 @@ import { startSimulator, type Simulator, type SimulatorStats } from '../sim/inde
 import type { DemoOptions } from './args.js';
 import type { LiveState, Observed, SummaryData } from './progress.js';
 import type { AttemptCounts } from './telemetry.js';
+import { tally } from '../util/tally.js';
 
 /** How many times the demo starts a stream again after it failed past its first content. */
 export const MAX_STREAM_RESTARTS = 2;
@@ -35,10 +36,6 @@ export interface RunSetup {
 }
 
 export type RunResult = Omit<SummaryData, 'telemetry'>;
-
-function bump(record: Record<string, number>, key: string): void {
-  record[key] = (record[key] ?? 0) + 1;
-}
 
 /** The error class of a failed call, with the API's error code or a mid-stream type when known. */
 export function errorLabel(error: unknown): string {
@@ -65,8 +62,19 @@ export function countStreams(calls: number, share: number): number {
   return n;
 }
 
-function observed(attempts: number, byStatus: Record<string, number>, rampLimit: number | undefined, midStream: number): Observed {
-  return { attempts, status429: byStatus['429'] ?? 0, rampLimit: rampLimit ?? 0, status529: byStatus['529'] ?? 0, midStream };
+function observed(
+  attempts: number,
+  byStatus: Record<string, number>,
+  rampLimit: number | undefined,
+  midStream: number,
+): Observed {
+  return {
+    attempts,
+    status429: byStatus['429'] ?? 0,
+    rampLimit: rampLimit ?? 0,
+    status529: byStatus['529'] ?? 0,
+    midStream,
+  };
 }
 
 function fromSimulator(s: SimulatorStats): Observed {
@@ -93,7 +101,8 @@ function limiterTotals(gateway: Gateway): { inFlight: number; queued: number; li
 export async function runBurst(setup: RunSetup): Promise<RunResult> {
   const { options } = setup;
   const gateway = createGateway({}, setup.env);
-  const sim: Simulator | undefined = options.real ? undefined : await startSimulator({ scenario: options.scenario });
+  const sim: Simulator | undefined =
+    options.real ? undefined : await startSimulator({ scenario: options.scenario });
   try {
     setup.onStart?.({ config: gateway.config, simulatorUrl: sim?.url });
     return await burst(setup, gateway, sim);
@@ -102,9 +111,10 @@ export async function runBurst(setup: RunSetup): Promise<RunResult> {
   }
 }
 
-async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefined): Promise<RunResult> {
-  const { options, signal } = setup;
-  const client = gateway.wrap(
+/** The demo's client: the gateway in front of the SDK, against the simulator or the real API. */
+function demoClient(setup: RunSetup, gateway: Gateway, sim: Simulator | undefined): Anthropic {
+  const { options } = setup;
+  return gateway.wrap(
     new Anthropic({
       apiKey: options.real ? setup.env.ANTHROPIC_API_KEY! : 'sk-sim-demo',
       authToken: null,
@@ -112,6 +122,38 @@ async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefin
       timeout: sim ? SIM_ATTEMPT_TIMEOUT_MS : REAL_ATTEMPT_TIMEOUT_MS,
     }),
   );
+}
+
+type Params = Parameters<Anthropic['messages']['stream']>[0];
+
+/**
+ * Streams one message to its end. Content that already reached this consumer cannot be retried by
+ * the gateway (the consumer would see it twice); the app can start the stream again, as this does.
+ */
+async function streamWithRestarts(
+  client: Anthropic,
+  params: Params,
+  signal: AbortSignal,
+  onRestart: () => void,
+) {
+  for (let restart = 0; ; restart++) {
+    const s = client.messages.stream(params, { signal });
+    let sawContent = false;
+    s.on('streamEvent', (event) => {
+      if (event.type === 'content_block_delta') sawContent = true;
+    });
+    try {
+      return await s.finalMessage();
+    } catch (error) {
+      if (!sawContent || restart >= MAX_STREAM_RESTARTS || signal.aborted) throw error;
+      onRestart();
+    }
+  }
+}
+
+async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefined): Promise<RunResult> {
+  const { options, signal } = setup;
+  const client = demoClient(setup, gateway, sim);
 
   const failures: Record<string, number> = {};
   const latenciesMs: number[] = [];
@@ -123,25 +165,10 @@ async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefin
   const params = (i: number) => ({
     model: options.model,
     max_tokens: options.real ? 64 : 256,
-    messages: [{ role: 'user' as const, content: `Call ${i + 1}: in one sentence, why do API clients retry?` }],
+    messages: [
+      { role: 'user' as const, content: `Call ${i + 1}: in one sentence, why do API clients retry?` },
+    ],
   });
-
-  const stream = async (i: number) => {
-    for (let restart = 0; ; restart++) {
-      const s = client.messages.stream(params(i), { signal });
-      let sawContent = false;
-      s.on('streamEvent', (event) => {
-        if (event.type === 'content_block_delta') sawContent = true;
-      });
-      try {
-        return await s.finalMessage();
-      } catch (error) {
-        // Content already reached this consumer, so the gateway could not retry it; the app can.
-        if (!sawContent || restart >= MAX_STREAM_RESTARTS || signal.aborted) throw error;
-        streamRestarts++;
-      }
-    }
-  };
 
   const started = performance.now();
   const live = (): LiveState => {
@@ -164,7 +191,8 @@ async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefin
   const one = async (i: number) => {
     const callStarted = performance.now();
     try {
-      if (isStreamCall(i, options.streamShare)) await stream(i);
+      if (isStreamCall(i, options.streamShare))
+        await streamWithRestarts(client, params(i), signal, () => streamRestarts++);
       else await client.messages.create(params(i), { signal });
       ok++;
       latenciesMs.push(performance.now() - callStarted);
@@ -173,7 +201,7 @@ async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefin
       if (signal.aborted) aborted++;
       else {
         failed++;
-        bump(failures, errorLabel(error));
+        tally(failures, errorLabel(error));
       }
     }
   };

@@ -9,15 +9,12 @@ import { connect } from 'node:net';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import * as A from '../trace/semconv.js';
+import { tally } from '../util/tally.js';
 
 export const DEMO_SERVICE_NAME = 'claude-otel-gateway-demo';
 
 type Env = Record<string, string | undefined>;
 type Protocol = 'http/protobuf' | 'http/json' | 'grpc';
-
-function bump(record: Record<string, number>, key: string): void {
-  record[key] = (record[key] ?? 0) + 1;
-}
 
 /** Counts of the gateway's attempt spans (`POST /v1/messages`, one per HTTP attempt). */
 export interface AttemptCounts {
@@ -47,19 +44,21 @@ export class AttemptCounter implements SpanProcessor {
     const attrs = span.attributes;
     // Attempt spans are the gateway's CLIENT spans that carry the HTTP method; the logical span
     // (the SDK's or the gateway's own) does not.
-    if (span.instrumentationScope.name !== A.SCOPE_NAME || attrs[A.ATTR_HTTP_REQUEST_METHOD] === undefined) return;
+    if (span.instrumentationScope.name !== A.SCOPE_NAME || attrs[A.ATTR_HTTP_REQUEST_METHOD] === undefined)
+      return;
     const c = this.counts;
     c.attempts++;
     const status = attrs[A.ATTR_HTTP_RESPONSE_STATUS_CODE];
-    bump(c.byStatus, status === undefined ? 'none' : String(status));
+    tally(c.byStatus, status === undefined ? 'none' : String(status));
     const reason = attrs[A.ATTR_GATEWAY_RETRY_REASON];
     const streamEnd = attrs[A.ATTR_GATEWAY_STREAM_END];
     // After HTTP 200: an error event before content (failed, retried) or a stream that did not
     // complete (an error or a cut after content; the SDK cancels the body when it reads the error).
-    if (status === 200 && (reason !== undefined || (streamEnd !== undefined && streamEnd !== 'completed'))) c.midStream++;
+    if (status === 200 && (reason !== undefined || (streamEnd !== undefined && streamEnd !== 'completed')))
+      c.midStream++;
     if (typeof reason !== 'string') return;
-    bump(c.failedByReason, reason);
-    if (attrs[A.ATTR_GATEWAY_RETRY_DELAY_MS] !== undefined) bump(c.retriedByReason, reason);
+    tally(c.failedByReason, reason);
+    if (attrs[A.ATTR_GATEWAY_RETRY_DELAY_MS] !== undefined) tally(c.retriedByReason, reason);
   }
 
   forceFlush(): Promise<void> {
@@ -84,7 +83,10 @@ export function otlpTarget(env: Env): OtlpTarget {
   const raw = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '').trim();
   const protocol: Protocol = raw === 'grpc' || raw === 'http/json' ? raw : 'http/protobuf';
   const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  const base = (env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || (protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318')).replace(/\/+$/, '');
+  const base = (
+    env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ||
+    (protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318')
+  ).replace(/\/+$/, '');
   if (specific) return { protocol, endpoint: specific, tracesUrl: specific };
   return { protocol, endpoint: base, tracesUrl: protocol === 'grpc' ? base : `${base}/v1/traces` };
 }
@@ -136,7 +138,9 @@ export function probeCollector(target: OtlpTarget, timeoutMs?: number): Promise<
     req.once('response', (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
-      resolve(status >= 200 && status < 300 ? { ok: true } : { ok: false, why: `it answered HTTP ${status}` });
+      resolve(
+        status >= 200 && status < 300 ? { ok: true } : { ok: false, why: `it answered HTTP ${status}` },
+      );
     });
     req.once('timeout', () => req.destroy(new Error(`no answer within ${wait} ms`)));
     req.once('error', (e) => resolve({ ok: false, why: (e as NodeJS.ErrnoException).code ?? e.message }));
@@ -188,10 +192,19 @@ export async function startTelemetry(env: Env = process.env): Promise<Telemetry>
   const base = { exporting: false, counting: true, target, serviceName, counts: counter.counts } as const;
 
   if (/^(true|1)$/i.test(env.OTEL_SDK_DISABLED?.trim() ?? '')) {
-    return { ...base, counting: false, notice: 'OTEL_SDK_DISABLED is set: no spans are made, so retries are counted from the simulator only.', shutdown: async () => {} };
+    return {
+      ...base,
+      counting: false,
+      notice: 'OTEL_SDK_DISABLED is set: no spans are made, so retries are counted from the simulator only.',
+      shutdown: async () => {},
+    };
   }
-  const tracesOff = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).includes('none');
-  const probe: ProbeResult = tracesOff ? { ok: false, why: 'OTEL_TRACES_EXPORTER=none' } : await probeCollector(target);
+  const tracesOff = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .includes('none');
+  const probe: ProbeResult =
+    tracesOff ? { ok: false, why: 'OTEL_TRACES_EXPORTER=none' } : await probeCollector(target);
   const processors: SpanProcessor[] = [counter];
   if (probe.ok) {
     const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace');
@@ -211,7 +224,9 @@ export async function startTelemetry(env: Env = process.env): Promise<Telemetry>
     probe.ok ? undefined
     : tracesOff ? 'OTEL_TRACES_EXPORTER=none: traces are not exported.'
     : `No OpenTelemetry collector at ${target.endpoint} — traces are not exported. Run \`docker compose up -d\` to see them in Jaeger.` +
-      (probe.why.startsWith('it answered') ? ` (Something else is there: ${probe.why} to an OTLP export.)` : '');
+      (probe.why.startsWith('it answered') ?
+        ` (Something else is there: ${probe.why} to an OTLP export.)`
+      : '');
   return {
     ...base,
     exporting: probe.ok,
@@ -220,10 +235,13 @@ export async function startTelemetry(env: Env = process.env): Promise<Telemetry>
       stopping ??= new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
         timer.unref();
-        sdk.shutdown().catch(() => {}).finally(() => {
-          clearTimeout(timer);
-          resolve();
-        });
+        sdk
+          .shutdown()
+          .catch(() => {})
+          .finally(() => {
+            clearTimeout(timer);
+            resolve();
+          });
       });
       return stopping;
     },

@@ -94,7 +94,12 @@ export function createGateway(
     if (!source || source === telemetry) return core;
     let view = views.get(source);
     if (!view) {
-      view = { ...core, telemetry: source, metrics: new GatewayMetrics(source, snapshots), admissionFor: core.admissionFor };
+      view = {
+        ...core,
+        telemetry: source,
+        metrics: new GatewayMetrics(source, snapshots),
+        admissionFor: core.admissionFor,
+      };
       views.set(source, view);
     }
     return view;

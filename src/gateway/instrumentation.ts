@@ -60,19 +60,29 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
     const proto = exports.BaseAnthropic?.prototype as unknown as Record<string, Method> | undefined;
     if (!proto) return;
     const instrumentation = this;
-    const [request, requestAPIList] = CALL_ENTRY_METHODS;
-    this._wrap(proto, request, (original: Method) =>
-      function request(this: BaseAnthropic, ...args: unknown[]) {
-        instrumentation.adopt(this);
-        const [options, ...rest] = args as Parameters<BaseAnthropic['request']>;
-        return original.call(this, instrumentation.isEnabled() ? moveRequestRetries(options) : options, ...rest);
-      },
+    const [requestMethod, listMethod] = CALL_ENTRY_METHODS;
+    this._wrap(
+      proto,
+      requestMethod,
+      (original: Method) =>
+        function request(this: BaseAnthropic, ...args: unknown[]) {
+          instrumentation.adopt(this);
+          const [options, ...rest] = args as Parameters<BaseAnthropic['request']>;
+          return original.call(
+            this,
+            instrumentation.isEnabled() ? moveRequestRetries(options) : options,
+            ...rest,
+          );
+        },
     );
-    this._wrap(proto, requestAPIList, (original: Method) =>
-      function requestAPIList(this: BaseAnthropic, ...args: unknown[]) {
-        instrumentation.adopt(this);
-        return original.apply(this, args);
-      },
+    this._wrap(
+      proto,
+      listMethod,
+      (original: Method) =>
+        function requestAPIList(this: BaseAnthropic, ...args: unknown[]) {
+          instrumentation.adopt(this);
+          return original.apply(this, args);
+        },
     );
   }
 

@@ -34,8 +34,8 @@ type RequestOptionsArg = Parameters<BaseAnthropic['request']>[0];
 export function moveRequestRetries(options: RequestOptionsArg): RequestOptionsArg {
   const move = (o: Awaited<RequestOptionsArg>) =>
     o.maxRetries === undefined ? o : { ...o, maxRetries: 0, [REQUEST_MAX_RETRIES]: o.maxRetries };
-  return typeof (options as PromiseLike<unknown>).then === 'function'
-    ? Promise.resolve(options).then(move)
+  return typeof (options as PromiseLike<unknown>).then === 'function' ?
+      Promise.resolve(options).then(move)
     : move(options as Awaited<RequestOptionsArg>);
 }
 

@@ -1,6 +1,14 @@
 /** The CLIENT span of one HTTP attempt: status, request id and rate-limit headers, how it failed and
  * how the gateway answered. Methods never throw. */
-import { context as otelContext, propagation, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  propagation,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { readHeaders } from '../attempt/rate-limit-headers.js';
 import { guard } from './guard.js';
@@ -20,7 +28,8 @@ export class AttemptSpan {
     parent: Context,
   ) {
     const ctx = span ? trace.setSpan(parent, span) : parent;
-    this.context = span ? (guard('suppressing HTTP instrumentation', () => suppressTracing(ctx)) ?? ctx) : ctx;
+    this.context =
+      span ? (guard('suppressing HTTP instrumentation', () => suppressTracing(ctx)) ?? ctx) : ctx;
   }
 
   /** Runs the attempt's request in {@link context}; directly when there is no span. */

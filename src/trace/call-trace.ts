@@ -4,7 +4,15 @@
  * `claude_gateway.backoff`). Whether to trace at all is read from the logical span: a span that
  * does not record (no provider, or sampled out) turns every other span step off.
  */
-import { context as otelContext, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { AttemptSpan } from './attempt-span.js';
 import { guard } from './guard.js';
 import type { TelemetrySource } from './providers.js';
@@ -68,7 +76,10 @@ function serverAttributes(url: string): Attributes {
         const u = new URL(url);
         return {
           [A.ATTR_SERVER_ADDRESS]: u.hostname,
-          [A.ATTR_SERVER_PORT]: u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443,
+          [A.ATTR_SERVER_PORT]:
+            u.port ? Number(u.port)
+            : u.protocol === 'http:' ? 80
+            : 443,
         };
       }) ?? {};
     if (servers.size < 256) servers.set(url, attrs);
@@ -83,10 +94,12 @@ export function usageAttributes(data: UsageLike | undefined): Attributes {
   const num = (v: unknown) => (typeof v === 'number' ? v : 0);
   const out: Attributes = {};
   if (typeof u.input_tokens === 'number') {
-    out[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = u.input_tokens + num(u.cache_read_input_tokens) + num(u.cache_creation_input_tokens);
+    out[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS] =
+      u.input_tokens + num(u.cache_read_input_tokens) + num(u.cache_creation_input_tokens);
   }
   if (typeof u.output_tokens === 'number') out[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = u.output_tokens;
-  if (typeof u.cache_read_input_tokens === 'number') out[A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cache_read_input_tokens;
+  if (typeof u.cache_read_input_tokens === 'number')
+    out[A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cache_read_input_tokens;
   if (typeof u.cache_creation_input_tokens === 'number') {
     out[A.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = u.cache_creation_input_tokens;
   }
@@ -119,10 +132,12 @@ export class CallTrace {
           attributes: this.requestAttributes(),
         }),
       );
-    this.recording = (this.logical && guard('reading isRecording', () => this.logical!.isRecording())) ?? false;
+    this.recording =
+      (this.logical && guard('reading isRecording', () => this.logical!.isRecording())) ?? false;
     const active = otelContext.active();
     this.parent = this.logical && this.recording ? trace.setSpan(active, this.logical) : active;
-    if (info.captureContent && this.recording) guard('recording the input', () => this.recordInput(this.logical!));
+    if (info.captureContent && this.recording)
+      guard('recording the input', () => this.recordInput(this.logical!));
   }
 
   private requestAttributes(): Attributes {
@@ -146,8 +161,10 @@ export class CallTrace {
   private recordInput(span: Span): void {
     const body = this.info.body;
     if (!body) return;
-    if (body.messages !== undefined) span.setAttribute(A.ATTR_GEN_AI_INPUT_MESSAGES, JSON.stringify(body.messages));
-    if (body.system !== undefined) span.setAttribute(A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, JSON.stringify(body.system));
+    if (body.messages !== undefined)
+      span.setAttribute(A.ATTR_GEN_AI_INPUT_MESSAGES, JSON.stringify(body.messages));
+    if (body.system !== undefined)
+      span.setAttribute(A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, JSON.stringify(body.system));
   }
 
   /** A `claude_gateway.queue` span covering a wait for a slot, the hold and pacing. */
@@ -219,7 +236,8 @@ export class CallTrace {
         [A.ATTR_GATEWAY_QUEUE_WAIT_MS]: summary.queueWaitMs,
         [A.ATTR_GATEWAY_OUTCOME]: summary.outcome,
       });
-      if (summary.firstChunkMs !== undefined) span.setAttribute(A.ATTR_GATEWAY_TIME_TO_FIRST_CHUNK_MS, summary.firstChunkMs);
+      if (summary.firstChunkMs !== undefined)
+        span.setAttribute(A.ATTR_GATEWAY_TIME_TO_FIRST_CHUNK_MS, summary.firstChunkMs);
       if (!this.owned) return;
       // The SDK sets its own span's status; the gateway's follows the same rule: an error only when
       // the call failed, never for attempts that were retried and then succeeded.
@@ -239,10 +257,14 @@ export class CallTrace {
       if (!data) return;
       if (typeof data.id === 'string') span.setAttribute(A.ATTR_GEN_AI_RESPONSE_ID, data.id);
       if (typeof data.model === 'string') span.setAttribute(A.ATTR_GEN_AI_RESPONSE_MODEL, data.model);
-      if (typeof data.stop_reason === 'string') span.setAttribute(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [data.stop_reason]);
+      if (typeof data.stop_reason === 'string')
+        span.setAttribute(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [data.stop_reason]);
       span.setAttributes(usageAttributes(data));
       if (this.info.captureContent && data.content !== undefined) {
-        span.setAttribute(A.ATTR_GEN_AI_OUTPUT_MESSAGES, JSON.stringify([{ role: 'assistant', content: data.content }]));
+        span.setAttribute(
+          A.ATTR_GEN_AI_OUTPUT_MESSAGES,
+          JSON.stringify([{ role: 'assistant', content: data.content }]),
+        );
       }
     });
   }

@@ -4,7 +4,13 @@
  * set on the instrumentation later), and whether metrics are on is read from the instruments
  * themselves: the API's no-op meter hands out one shared no-op instrument.
  */
-import { createNoopMeter, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
+import {
+  createNoopMeter,
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type Meter,
+} from '@opentelemetry/api';
 import type { LimiterSnapshot } from '../admit/admission.js';
 import { guard } from './guard.js';
 import type { TelemetrySource } from './providers.js';
@@ -35,7 +41,8 @@ export class GatewayMetrics {
   private instruments(): Instruments | undefined {
     const meter = guard('reading the meter', () => this.source.meter());
     if (!meter) return undefined;
-    if (this.current?.meter === meter) return this.current.operationDuration === NOOP_HISTOGRAM ? undefined : this.current;
+    if (this.current?.meter === meter)
+      return this.current.operationDuration === NOOP_HISTOGRAM ? undefined : this.current;
     this.close();
     const made = guard('creating instruments', () => this.build(meter));
     this.current = made;
@@ -63,7 +70,10 @@ export class GatewayMetrics {
       description: 'Duration of each HTTP attempt.',
       advice: { explicitBucketBoundaries: A.HTTP_DURATION_BUCKETS_S },
     });
-    const retries = meter.createCounter(A.METRIC_GATEWAY_RETRIES, { unit: '{retry}', description: 'Retries, by reason.' });
+    const retries = meter.createCounter(A.METRIC_GATEWAY_RETRIES, {
+      unit: '{retry}',
+      description: 'Retries, by reason.',
+    });
     const limit = meter.createObservableGauge(A.METRIC_GATEWAY_CONCURRENCY_LIMIT, {
       unit: '{request}',
       description: 'Current concurrency limit per model.',
@@ -110,8 +120,10 @@ export class GatewayMetrics {
       inst.operationDuration.record(seconds, attrs);
       const input = usage[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS];
       const output = usage[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS];
-      if (typeof input === 'number') inst.tokenUsage.record(input, { ...attrs, [A.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
-      if (typeof output === 'number') inst.tokenUsage.record(output, { ...attrs, [A.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
+      if (typeof input === 'number')
+        inst.tokenUsage.record(input, { ...attrs, [A.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
+      if (typeof output === 'number')
+        inst.tokenUsage.record(output, { ...attrs, [A.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
     });
   }
 
@@ -119,6 +131,9 @@ export class GatewayMetrics {
   close(): void {
     const made = this.current;
     this.current = undefined;
-    if (made) guard('removing the gauges callback', () => made.meter.removeBatchObservableCallback(made.observe, made.gauges));
+    if (made)
+      guard('removing the gauges callback', () =>
+        made.meter.removeBatchObservableCallback(made.observe, made.gauges),
+      );
   }
 }

@@ -5,9 +5,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { closedPort, otlpAttr as attr, otlpReceiver as receiver } from '../otlp.js';
 
-function demo(args: string[], env: Record<string, string>, onOutput?: (out: string, interrupt: () => void) => void) {
+function demo(
+  args: string[],
+  env: Record<string, string>,
+  onOutput?: (out: string, interrupt: () => void) => void,
+) {
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  const child = spawn(process.execPath, ['dist/demo/main.js', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = spawn(process.execPath, ['dist/demo/main.js', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c) => {
@@ -30,7 +37,9 @@ describe('npm start (node dist/demo/main.js)', () => {
     });
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
-    expect(result.out).toContain(`Exporting traces and metrics over OTLP to ${otlp.url} (service claude-otel-gateway-demo).`);
+    expect(result.out).toContain(
+      `Exporting traces and metrics over OTLP to ${otlp.url} (service claude-otel-gateway-demo).`,
+    );
     const survived = /All 40 calls succeeded, surviving (\d+) retries\./.exec(result.out);
     expect(survived, result.out).not.toBeNull();
     expect(Number(survived![1])).toBeGreaterThan(0);
@@ -66,12 +75,16 @@ describe('npm start (node dist/demo/main.js)', () => {
 
   it('Ctrl+C aborts the calls still running, prints the summary and exits 130', async () => {
     let sent = false;
-    const result = await demo(['--calls', '300'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }, (out, interrupt) => {
-      if (!sent && /retries [1-9]/.test(out)) {
-        sent = true;
-        interrupt();
-      }
-    });
+    const result = await demo(
+      ['--calls', '300'],
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' },
+      (out, interrupt) => {
+        if (!sent && /retries [1-9]/.test(out)) {
+          sent = true;
+          interrupt();
+        }
+      },
+    );
     expect(result.err).toBe('');
     expect(result.code).toBe(130);
     expect(result.out).toMatch(/Interrupted after [\d.]+ s: \d+ calls ok, 0 failed, \d+ aborted\./);

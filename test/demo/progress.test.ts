@@ -1,6 +1,14 @@
 /** The demo's pure rendering: the live line and the summary. */
 import { describe, expect, it } from 'vitest';
-import { fit, formatCounts, percentile, renderLive, renderSummary, wrap, type SummaryData } from '../../src/demo/progress.js';
+import {
+  fit,
+  formatCounts,
+  percentile,
+  renderLive,
+  renderSummary,
+  wrap,
+  type SummaryData,
+} from '../../src/demo/progress.js';
 
 const LIVE = {
   elapsedMs: 12_345,
@@ -86,7 +94,13 @@ describe('renderSummary', () => {
     ]) {
       expect(out).toContain(line);
     }
-    for (const row of [/gateway spans\s+simulator/, /429 rate_limit_error\s+12\s+12/, /ramp_limit_exceeded\s+11\s+11/, /529 overloaded_error\s+21\s+21/, /mid-stream errors\s+2\s+2/]) {
+    for (const row of [
+      /gateway spans\s+simulator/,
+      /429 rate_limit_error\s+12\s+12/,
+      /ramp_limit_exceeded\s+11\s+11/,
+      /529 overloaded_error\s+21\s+21/,
+      /mid-stream errors\s+2\s+2/,
+    ]) {
       expect(out).toMatch(row);
     }
     expect(out).not.toContain('failures by error');
@@ -111,7 +125,9 @@ describe('renderSummary', () => {
 
   it('says how to rerun with a collector when none answered', () => {
     const out = text({ ...SUMMARY, telemetry: { ...SUMMARY.telemetry, exporting: false } });
-    expect(out).toContain("No collector answered at http://localhost:4318, so this run's traces were not exported.");
+    expect(out).toContain(
+      "No collector answered at http://localhost:4318, so this run's traces were not exported.",
+    );
     expect(out).toContain('docker compose up -d');
     expect(out).not.toContain('What to look at in Jaeger');
   });

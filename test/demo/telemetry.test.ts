@@ -28,14 +28,28 @@ async function closedPort(): Promise<string> {
 
 describe('otlpTarget', () => {
   it('follows the standard variables, with the NodeSDK defaults', () => {
-    expect(otlpTarget({})).toEqual({ protocol: 'http/protobuf', endpoint: 'http://localhost:4318', tracesUrl: 'http://localhost:4318/v1/traces' });
-    expect(otlpTarget({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toEqual({
+    expect(otlpTarget({})).toEqual({
+      protocol: 'http/protobuf',
+      endpoint: 'http://localhost:4318',
+      tracesUrl: 'http://localhost:4318/v1/traces',
+    });
+    expect(
+      otlpTarget({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
+    ).toEqual({
       protocol: 'http/json',
       endpoint: 'http://c:4318',
       tracesUrl: 'http://c:4318/v1/traces',
     });
-    expect(otlpTarget({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toMatchObject({ protocol: 'grpc', tracesUrl: 'http://localhost:4317' });
-    expect(otlpTarget({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:1/x', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:2' })).toMatchObject({
+    expect(otlpTarget({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toMatchObject({
+      protocol: 'grpc',
+      tracesUrl: 'http://localhost:4317',
+    });
+    expect(
+      otlpTarget({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:1/x',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:2',
+      }),
+    ).toMatchObject({
       tracesUrl: 'http://t:1/x',
     });
   });
@@ -62,7 +76,11 @@ describe('probeCollector', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     servers.push(silent);
     const started = Date.now();
-    const slow = await probeCollector(otlpTarget({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` }));
+    const slow = await probeCollector(
+      otlpTarget({
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      }),
+    );
     expect(slow.ok).toBe(false);
     expect(Date.now() - started).toBeLessThan(1000);
     silent.closeAllConnections();
@@ -70,8 +88,14 @@ describe('probeCollector', () => {
 
   it('over gRPC, a TCP connect decides', async () => {
     const url = await listen(200);
-    expect(await probeCollector(otlpTarget({ OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }))).toEqual({ ok: true });
-    const closed = await probeCollector(otlpTarget({ OTEL_EXPORTER_OTLP_ENDPOINT: await closedPort(), OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }));
+    expect(
+      await probeCollector(
+        otlpTarget({ OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+      ),
+    ).toEqual({ ok: true });
+    const closed = await probeCollector(
+      otlpTarget({ OTEL_EXPORTER_OTLP_ENDPOINT: await closedPort(), OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+    );
     expect(closed.ok).toBe(false);
   });
 });
@@ -81,7 +105,11 @@ describe('AttemptCounter', () => {
 
   it('counts the gateway attempt spans by status and retry reason, and only those', async () => {
     const s = await sim();
-    s.enqueue({ kind: 'error', status: 429, retryAfterMs: 10 }, { kind: 'error', status: 529 }, { kind: 'error', status: 429, errorCode: 'ramp_limit_exceeded' });
+    s.enqueue(
+      { kind: 'error', status: 429, retryAfterMs: 10 },
+      { kind: 'error', status: 529 },
+      { kind: 'error', status: 429, errorCode: 'ramp_limit_exceeded' },
+    );
     const { client } = gatewayClient(s);
     await client.messages.create(PARAMS);
     await client.messages.create(PARAMS);
@@ -106,6 +134,11 @@ describe('AttemptCounter', () => {
     await until(() => spans().filter((x) => x.name === 'POST /v1/messages').length === 3);
     const counter = new AttemptCounter();
     for (const span of spans()) counter.onEnd(span);
-    expect(counter.counts).toMatchObject({ attempts: 3, byStatus: { '200': 3 }, retriedByReason: { overloaded: 1 }, midStream: 2 });
+    expect(counter.counts).toMatchObject({
+      attempts: 3,
+      byStatus: { '200': 3 },
+      retriedByReason: { overloaded: 1 },
+      midStream: 2,
+    });
   });
 });

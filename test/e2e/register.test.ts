@@ -8,10 +8,18 @@ import { sim } from '../helpers.js';
 
 function run(file: string, env: Record<string, string>, onStdout?: (line: string, kill: () => void) => void) {
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'claude-otel-gateway/register', fileURLToPath(new URL(`../fixtures/${file}`, import.meta.url))], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'claude-otel-gateway/register',
+      fileURLToPath(new URL(`../fixtures/${file}`, import.meta.url)),
+    ],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (c) => {
@@ -19,8 +27,8 @@ function run(file: string, env: Record<string, string>, onStdout?: (line: string
     onStdout?.(String(c), () => child.kill('SIGTERM'));
   });
   child.stderr.on('data', (c) => (err += c));
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, out, err })),
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>(
+    (resolve) => child.on('exit', (code, signal) => resolve({ code, signal, out, err })),
   );
 }
 

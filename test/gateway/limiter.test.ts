@@ -14,7 +14,11 @@ describe('limiter', () => {
 
   it('ramps up while work is queued and calls succeed', async () => {
     const s = await sim({ latency: { ttftMs: 20, msPerToken: 0 } });
-    const { gateway, client } = gatewayClient(s, { concurrencyInitial: 2, rampIntervalMs: 20, concurrencyMax: 32 });
+    const { gateway, client } = gatewayClient(s, {
+      concurrencyInitial: 2,
+      rampIntervalMs: 20,
+      concurrencyMax: 32,
+    });
     await Promise.all(Array.from({ length: 200 }, () => client.messages.create(PARAMS)));
     expect(gateway.limiters()[0]!.limit).toBeGreaterThan(8);
     expect(s.stats().peakInFlight).toBeGreaterThan(8);
@@ -23,7 +27,11 @@ describe('limiter', () => {
   it('after a 429 with retry-after, holds every attempt for that key and model until it passes', async () => {
     const s = await sim({ requestsPerMinute: 1200, burst: 4 });
     const audit = createFetchAudit();
-    const { client } = gatewayClient(s, { concurrencyInitial: 16, concurrencyMax: 16 }, { fetch: audit.fetch });
+    const { client } = gatewayClient(
+      s,
+      { concurrencyInitial: 16, concurrencyMax: 16 },
+      { fetch: audit.fetch },
+    );
     const results = await Promise.all(Array.from({ length: 40 }, () => client.messages.create(PARAMS)));
     expect(results).toHaveLength(40);
     const stats = s.stats();
@@ -35,7 +43,12 @@ describe('limiter', () => {
 
   it('a cold burst against the acceleration limit: all succeed, nothing inside a known retry-after, few refusals', async () => {
     // Windows of 1 s admitting max(10, 2 × the window before): 150 calls need four windows at best.
-    const s = await sim({ requestsPerMinute: 12_000, burst: 40, latency: { ttftMs: 10, msPerToken: 0 }, acceleration: { windowMs: 1000, floor: 10, factor: 2 } });
+    const s = await sim({
+      requestsPerMinute: 12_000,
+      burst: 40,
+      latency: { ttftMs: 10, msPerToken: 0 },
+      acceleration: { windowMs: 1000, floor: 10, factor: 2 },
+    });
     const audit = createFetchAudit();
     const { client } = gatewayClient(s, {}, { fetch: audit.fetch });
     await Promise.all(Array.from({ length: 150 }, () => client.messages.create(PARAMS)));
@@ -63,7 +76,9 @@ describe('limiter', () => {
     const { gateway, client } = gatewayClient(s, { concurrencyInitial: 1, concurrencyMax: 1 });
     const first = client.messages.create(PARAMS);
     const controllers = Array.from({ length: 300 }, () => new AbortController());
-    const queued = controllers.map((c) => client.messages.create(PARAMS, { signal: c.signal }).catch((e: unknown) => e));
+    const queued = controllers.map((c) =>
+      client.messages.create(PARAMS, { signal: c.signal }).catch((e: unknown) => e),
+    );
     await until(() => gateway.limiters()[0]?.queued === 300);
     const t = Date.now();
     for (const c of controllers) c.abort();

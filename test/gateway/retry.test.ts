@@ -27,7 +27,9 @@ describe('never retried: the caller must fix these', () => {
   it('a real validation error from the API (missing max_tokens) is sent once', async () => {
     const s = await sim();
     const { client } = gatewayClient(s);
-    const err = await client.messages.create({ model: PARAMS.model, messages: PARAMS.messages } as never).catch((e: unknown) => e);
+    const err = await client.messages
+      .create({ model: PARAMS.model, messages: PARAMS.messages } as never)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
     expect(s.stats().attempts).toBe(1);
   });
@@ -35,7 +37,9 @@ describe('never retried: the caller must fix these', () => {
   it('a 429 spend limit is not retried and has no retry-after', async () => {
     const s = await sim({ spendLimit: 'enforced' });
     const { client } = gatewayClient(s);
-    const err = (await client.messages.create(PARAMS).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.RateLimitError>;
+    const err = (await client.messages.create(PARAMS).catch((e: unknown) => e)) as InstanceType<
+      typeof Anthropic.RateLimitError
+    >;
     expect(err).toBeInstanceOf(Anthropic.RateLimitError);
     expect(err.errorCode).toBe('enforced_spend_limit_reached');
     expect(s.stats().attempts).toBe(1);
@@ -81,20 +85,29 @@ describe('retried, after the right wait from the right source', () => {
     expect(a.log[1]!.at - a.log[0]!.at).toBeGreaterThanOrEqual(995);
   });
 
-  it.each([500, 504, 529] as const)('%i without retry-after: exponential backoff within the cap', async (status) => {
-    const a = arrivals({ kind: 'error', status }, { kind: 'error', status });
-    const s = await sim({ script: a.script });
-    const { client } = gatewayClient(s, { baseDelayMs: 40, maxDelayMs: 60 });
-    const msg = await client.messages.create(PARAMS);
-    expect(msg.type).toBe('message');
-    expect(a.log.map((x) => x.retry)).toEqual([0, 1, 2]);
-    // Full jitter: each wait in [0, min(cap, base·2^(n−1))], plus request time.
-    expect(a.log[2]!.at - a.log[1]!.at).toBeLessThan(60 + 150);
-  });
+  it.each([500, 504, 529] as const)(
+    '%i without retry-after: exponential backoff within the cap',
+    async (status) => {
+      const a = arrivals({ kind: 'error', status }, { kind: 'error', status });
+      const s = await sim({ script: a.script });
+      const { client } = gatewayClient(s, { baseDelayMs: 40, maxDelayMs: 60 });
+      const msg = await client.messages.create(PARAMS);
+      expect(msg.type).toBe('message');
+      expect(a.log.map((x) => x.retry)).toEqual([0, 1, 2]);
+      // Full jitter: each wait in [0, min(cap, base·2^(n−1))], plus request time.
+      expect(a.log[2]!.at - a.log[1]!.at).toBeLessThan(60 + 150);
+    },
+  );
 
   it('ramp_limit_exceeded is retried and cuts the concurrency limit harder', async () => {
     const s = await sim();
-    s.enqueue({ kind: 'error', status: 429, errorCode: 'ramp_limit_exceeded', retryAfterMs: 50, retryAfterSec: 1 });
+    s.enqueue({
+      kind: 'error',
+      status: 429,
+      errorCode: 'ramp_limit_exceeded',
+      retryAfterMs: 50,
+      retryAfterSec: 1,
+    });
     const { gateway, client } = gatewayClient(s, { concurrencyInitial: 8 });
     await client.messages.create(PARAMS);
     expect(gateway.limiters()[0]!.limit).toBe(6); // 8 × 0.8
@@ -128,7 +141,9 @@ describe('retried, after the right wait from the right source', () => {
   it('a per-request maxRetries sets the gateway’s limit for that call, and the SDK never retries on top', async () => {
     const s = await sim({ overloadRate: 1 });
     const { client } = gatewayClient(s, { baseDelayMs: 5, maxDelayMs: 10 });
-    await expect(client.messages.create(PARAMS, { maxRetries: 1 })).rejects.toBeInstanceOf(Anthropic.APIError);
+    await expect(client.messages.create(PARAMS, { maxRetries: 1 })).rejects.toBeInstanceOf(
+      Anthropic.APIError,
+    );
     expect(s.stats().attempts).toBe(2);
   });
 });
@@ -139,7 +154,9 @@ describe('caps and deadline: fail at once instead of sleeping', () => {
     s.enqueue({ kind: 'error', status: 429, retryAfterSec: 30 });
     const { client } = gatewayClient(s, { maxRetryAfterMs: 5000 });
     const started = Date.now();
-    const err = (await client.messages.create(PARAMS).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.RateLimitError>;
+    const err = (await client.messages.create(PARAMS).catch((e: unknown) => e)) as InstanceType<
+      typeof Anthropic.RateLimitError
+    >;
     expect(err).toBeInstanceOf(Anthropic.RateLimitError);
     expect(err.headers?.get('retry-after')).toBe('30');
     expect(Date.now() - started).toBeLessThan(1000);

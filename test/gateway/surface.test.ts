@@ -39,7 +39,8 @@ describe('the SDK surface through the gateway', () => {
     expect(final.content[0]).toMatchObject({ type: 'text' });
     expect(text.length).toBeGreaterThan(0);
     const events: string[] = [];
-    for await (const event of await client.messages.create({ ...PARAMS, stream: true })) events.push(event.type);
+    for await (const event of await client.messages.create({ ...PARAMS, stream: true }))
+      events.push(event.type);
     expect(events[0]).toBe('message_start');
     expect(events.at(-1)).toBe('message_stop');
   });
@@ -47,7 +48,9 @@ describe('the SDK surface through the gateway', () => {
   it('countTokens, models.list and beta.messages', async () => {
     const s = await sim();
     const { client } = gatewayClient(s);
-    expect((await client.messages.countTokens({ model: PARAMS.model, messages: PARAMS.messages })).input_tokens).toBeGreaterThan(0);
+    expect(
+      (await client.messages.countTokens({ model: PARAMS.model, messages: PARAMS.messages })).input_tokens,
+    ).toBeGreaterThan(0);
     const models = [];
     for await (const m of client.models.list()) models.push(m.id);
     expect(models).toContain(PARAMS.model);
@@ -58,7 +61,11 @@ describe('the SDK surface through the gateway', () => {
     const s = await sim();
     s.enqueue({ kind: 'error', status: 529 });
     const seen: string[] = [];
-    const app = sdk(s, { middleware: [async (req, next) => (seen.push(req.headers.get('x-stainless-retry-count') ?? '?'), next(req))] });
+    const app = sdk(s, {
+      middleware: [
+        async (req, next) => (seen.push(req.headers.get('x-stainless-retry-count') ?? '?'), next(req)),
+      ],
+    });
     const client = createGateway(FAST, {}).wrap(app);
     await client.messages.create(PARAMS);
     expect(seen).toEqual(['0', '1']);

@@ -39,7 +39,11 @@ describe('connections', () => {
     const port = await closedPort();
     let sent = 0;
     const client = createGateway({ ...FAST, maxRetries: 2 }, {}).wrap(
-      new Anthropic({ apiKey: 'sk-test', baseURL: `http://127.0.0.1:${port}`, fetch: (u, i) => (sent++, fetch(u, i)) }),
+      new Anthropic({
+        apiKey: 'sk-test',
+        baseURL: `http://127.0.0.1:${port}`,
+        fetch: (u, i) => (sent++, fetch(u, i)),
+      }),
     );
     await expect(client.messages.create(PARAMS)).rejects.toBeInstanceOf(Anthropic.APIConnectionError);
     expect(sent).toBe(3);
@@ -51,7 +55,9 @@ describe('bad input', () => {
     const s = await sim();
     const { client } = gatewayClient(s);
     const big = 'x'.repeat(33 * 1024 * 1024);
-    const err = await client.messages.create({ ...PARAMS, messages: [{ role: 'user', content: big }] }).catch((e: unknown) => e);
+    const err = await client.messages
+      .create({ ...PARAMS, messages: [{ role: 'user', content: big }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayRequestError);
     expect(err).toBeInstanceOf(Anthropic.AnthropicError);
     expect((err as Error).message).toMatch(/over the Messages API's limit of 32 MB/);
@@ -73,8 +79,11 @@ describe('secrets', () => {
     const s = await sim();
     s.enqueue({ kind: 'error', status: 529 }, { kind: 'error', status: 401 });
     const lines: string[] = [];
-    const log = (...args: unknown[]) => lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-    const client = createGateway(FAST, {}).wrap(sdk(s, { logLevel: 'debug', logger: { debug: log, info: log, warn: log, error: log } }));
+    const log = (...args: unknown[]) =>
+      lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+    const client = createGateway(FAST, {}).wrap(
+      sdk(s, { logLevel: 'debug', logger: { debug: log, info: log, warn: log, error: log } }),
+    );
     const err = (await client.messages.create(PARAMS).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
     const everything = lines.join('\n') + err.message + String(err.stack) + JSON.stringify(err);

@@ -7,7 +7,11 @@ describe('lifecycle', () => {
   it('a process that made calls (with retries, timeouts and an abort) exits by itself', async () => {
     const root = fileURLToPath(new URL('../..', import.meta.url));
     const started = Date.now();
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../fixtures/lifecycle.mjs', import.meta.url))], { cwd: root });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../fixtures/lifecycle.mjs', import.meta.url))],
+      { cwd: root },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));

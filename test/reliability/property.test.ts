@@ -49,35 +49,42 @@ describe('property: random fault sequences', () => {
     let script: (info: AttemptInfo) => ScriptedOutcome | undefined = () => undefined;
     const s = await sim({ script: (info) => script(info) });
     await fc.assert(
-      fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 5 }), fc.integer({ min: 0, max: 3 }), async (calls, maxRetries) => {
-        s.reset();
-        const attempts = new Map<string, number>();
-        script = (info) => {
-          const id = (info.body as { metadata?: { user_id?: string } } | undefined)?.metadata?.user_id ?? '';
-          const n = attempts.get(id) ?? 0;
-          attempts.set(id, n + 1);
-          return calls[Number(id)]?.faults[n];
-        };
-        const client = createGateway({ ...FAST, baseDelayMs: 2, maxDelayMs: 5, maxRetries }, {}).wrap(sdk(s, { timeout: 100 }));
-        const results = await Promise.allSettled(
-          calls.map(async (c, i) => {
-            const params = { ...PARAMS, metadata: { user_id: String(i) } };
-            if (!c.stream) return client.messages.create(params);
-            return client.messages.stream(params).finalMessage();
-          }),
-        );
-        results.forEach((r, i) => {
-          const sent = attempts.get(String(i)) ?? 0;
-          expect(sent).toBeLessThanOrEqual(maxRetries + 1);
-          if (r.status === 'fulfilled') return;
-          const err = r.reason as Error;
-          expect(err).toBeInstanceOf(Anthropic.AnthropicError);
-          const c = classifyError(err);
-          expect(!c.retryable || sent === maxRetries + 1).toBe(true);
-        });
-        await new Promise((r) => setTimeout(r, 20));
-        expect(ended).toBe(started);
-      }),
+      fc.asyncProperty(
+        fc.array(call, { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (calls, maxRetries) => {
+          s.reset();
+          const attempts = new Map<string, number>();
+          script = (info) => {
+            const id =
+              (info.body as { metadata?: { user_id?: string } } | undefined)?.metadata?.user_id ?? '';
+            const n = attempts.get(id) ?? 0;
+            attempts.set(id, n + 1);
+            return calls[Number(id)]?.faults[n];
+          };
+          const client = createGateway({ ...FAST, baseDelayMs: 2, maxDelayMs: 5, maxRetries }, {}).wrap(
+            sdk(s, { timeout: 100 }),
+          );
+          const results = await Promise.allSettled(
+            calls.map(async (c, i) => {
+              const params = { ...PARAMS, metadata: { user_id: String(i) } };
+              if (!c.stream) return client.messages.create(params);
+              return client.messages.stream(params).finalMessage();
+            }),
+          );
+          results.forEach((r, i) => {
+            const sent = attempts.get(String(i)) ?? 0;
+            expect(sent).toBeLessThanOrEqual(maxRetries + 1);
+            if (r.status === 'fulfilled') return;
+            const err = r.reason as Error;
+            expect(err).toBeInstanceOf(Anthropic.AnthropicError);
+            const c = classifyError(err);
+            expect(!c.retryable || sent === maxRetries + 1).toBe(true);
+          });
+          await new Promise((r) => setTimeout(r, 20));
+          expect(ended).toBe(started);
+        },
+      ),
       { numRuns: 30 },
     );
   }, 120_000);

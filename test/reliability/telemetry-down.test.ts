@@ -10,19 +10,29 @@ import { gatewayClient, PARAMS, sim } from '../helpers.js';
 const boom = () => {
   throw new Error('telemetry is broken');
 };
-const throwingProcessor: SpanProcessor = { onStart: boom, onEnd: boom, forceFlush: async () => boom(), shutdown: async () => {} };
+const throwingProcessor: SpanProcessor = {
+  onStart: boom,
+  onEnd: boom,
+  forceFlush: async () => boom(),
+  shutdown: async () => {},
+};
 const throwingExporter = { export: boom, shutdown: async () => {} };
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 trace.setGlobalTracerProvider(
-  new TracerProvider({ spanProcessors: [throwingProcessor, new SimpleSpanProcessor({ exporter: throwingExporter as never })] }),
+  new TracerProvider({
+    spanProcessors: [throwingProcessor, new SimpleSpanProcessor({ exporter: throwingExporter as never })],
+  }),
 );
 
 describe('telemetry down', () => {
   it('calls with retries, streams and failures still behave exactly as without telemetry', async () => {
     const s = await sim();
-    s.enqueue({ kind: 'error', status: 429, retryAfterMs: 10, retryAfterSec: 1 }, { kind: 'stream-error', afterDeltas: 0 });
+    s.enqueue(
+      { kind: 'error', status: 429, retryAfterMs: 10, retryAfterSec: 1 },
+      { kind: 'stream-error', afterDeltas: 0 },
+    );
     const { client } = gatewayClient(s);
     expect((await client.messages.create(PARAMS)).type).toBe('message');
     const final = await client.messages.stream(PARAMS).finalMessage();

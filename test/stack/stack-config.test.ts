@@ -31,7 +31,10 @@ const service = asDict(collector.service);
 const pipelines: Record<string, Pipeline> = Object.fromEntries(
   Object.entries(asDict(service.pipelines)).map(([id, p]) => {
     const d = asDict(p);
-    return [id, { receivers: strings(d.receivers), processors: strings(d.processors), exporters: strings(d.exporters) }];
+    return [
+      id,
+      { receivers: strings(d.receivers), processors: strings(d.processors), exporters: strings(d.exporters) },
+    ];
   }),
 );
 /** `otlp_grpc/jaeger` → `otlp_grpc`; `traces/in` → `traces`. */
@@ -54,7 +57,9 @@ function portMappings(svc: Dict): Array<{ host: number; container: number }> {
       const d = asDict(entry);
       return { host: Number(d.published), container: Number(d.target) };
     }
-    const parts = String(entry).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(entry)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     return { host: Number(parts.at(-2)), container: Number(parts.at(-1)) };
   });
 }
@@ -72,9 +77,11 @@ describe('collector/config.yaml', () => {
     const defined = (name: string) => Object.keys(section(name));
     for (const [id, p] of Object.entries(pipelines)) {
       expect(['traces', 'metrics', 'logs'], id).toContain(signalOf(id));
-      for (const r of p.receivers) expect([...defined('receivers'), ...defined('connectors')], `${id} receiver`).toContain(r);
+      for (const r of p.receivers)
+        expect([...defined('receivers'), ...defined('connectors')], `${id} receiver`).toContain(r);
       for (const r of p.processors) expect(defined('processors'), `${id} processor`).toContain(r);
-      for (const r of p.exporters) expect([...defined('exporters'), ...defined('connectors')], `${id} exporter`).toContain(r);
+      for (const r of p.exporters)
+        expect([...defined('exporters'), ...defined('connectors')], `${id} exporter`).toContain(r);
       expect(p.receivers.length, `${id} has receivers`).toBeGreaterThan(0);
       expect(p.exporters.length, `${id} has exporters`).toBeGreaterThan(0);
     }
@@ -86,7 +93,8 @@ describe('collector/config.yaml', () => {
     for (const id of Object.keys(section('receivers'))) expect(used('receivers'), id).toContain(id);
     for (const id of Object.keys(section('processors'))) expect(used('processors'), id).toContain(id);
     for (const id of Object.keys(section('exporters'))) expect(used('exporters'), id).toContain(id);
-    for (const id of Object.keys(section('extensions'))) expect(strings(service.extensions), id).toContain(id);
+    for (const id of Object.keys(section('extensions')))
+      expect(strings(service.extensions), id).toContain(id);
   });
 
   it('uses every connector as exporter in one pipeline and receiver in another, between the right signals', () => {
@@ -102,10 +110,11 @@ describe('collector/config.yaml', () => {
       expect(to.length, `${id} as receiver`).toBeGreaterThan(0);
       const shape = shapes[typeOf(id)];
       expect(shape, `known connector type ${typeOf(id)}`).toBeDefined();
-      for (const [a] of from) for (const [b] of to) {
-        expect(a, `${id} between distinct pipelines`).not.toBe(b);
-        expect(shape?.(signalOf(a), signalOf(b)), `${id}: ${a} → ${b}`).toBe(true);
-      }
+      for (const [a] of from)
+        for (const [b] of to) {
+          expect(a, `${id} between distinct pipelines`).not.toBe(b);
+          expect(shape?.(signalOf(a), signalOf(b)), `${id}: ${a} → ${b}`).toBe(true);
+        }
     }
   });
 
@@ -130,7 +139,9 @@ describe('collector/config.yaml', () => {
 
   it('accepts traces, metrics and logs from the app (the NodeSDK exports all three by default)', () => {
     for (const signal of ['traces', 'metrics', 'logs']) {
-      const fromApp = Object.entries(pipelines).filter(([id, p]) => signalOf(id) === signal && p.receivers.includes('otlp'));
+      const fromApp = Object.entries(pipelines).filter(
+        ([id, p]) => signalOf(id) === signal && p.receivers.includes('otlp'),
+      );
       expect(fromApp.length, signal).toBe(1);
       expect(fromApp[0]?.[1].processors[0], `${signal}: memory_limiter first`).toBe('memory_limiter');
     }
@@ -166,7 +177,9 @@ describe('collector/config.yaml', () => {
   it('exposes span metrics with the GenAI and error dimensions on a Prometheus endpoint (8889)', () => {
     const spanMetrics = asDict(section('connectors').span_metrics);
     const dims = asList(spanMetrics.dimensions).map((d) => asDict(d).name);
-    expect(dims).toEqual(expect.arrayContaining(['gen_ai.request.model', 'error.type', 'gen_ai.operation.name']));
+    expect(dims).toEqual(
+      expect.arrayContaining(['gen_ai.request.model', 'error.type', 'gen_ai.operation.name']),
+    );
     expect(asDict(spanMetrics.histogram).disable).not.toBe(true);
 
     const prometheus = asDict(section('exporters').prometheus);
@@ -229,15 +242,21 @@ describe('collector/config.yaml', () => {
     for (const [ref, name, fallback] of refs) {
       expect(fallback, `${ref} has a default`).toBeDefined();
       expect(Object.keys(environment), `compose passes ${name}`).toContain(name);
-      expect(String(environment[name!]), `${name} from the shell`).toMatch(new RegExp(`^\\$\\{${name}(:-[^}]*)?\\}$`));
+      expect(String(environment[name!]), `${name} from the shell`).toMatch(
+        new RegExp(`^\\$\\{${name}(:-[^}]*)?\\}$`),
+      );
     }
   });
 });
 
 describe('docker-compose.yml', () => {
   it('defines Jaeger v2 and the Collector contrib image', () => {
-    expect(String(jaeger.image)).toMatch(/^(docker\.io\/|cr\.jaegertracing\.io\/)?jaegertracing\/jaeger:2\.\d+\.\d+$/);
-    expect(String(otelCollector.image)).toMatch(/^(docker\.io\/)?otel\/opentelemetry-collector-contrib:0\.\d+\.\d+$/);
+    expect(String(jaeger.image)).toMatch(
+      /^(docker\.io\/|cr\.jaegertracing\.io\/)?jaegertracing\/jaeger:2\.\d+\.\d+$/,
+    );
+    expect(String(otelCollector.image)).toMatch(
+      /^(docker\.io\/)?otel\/opentelemetry-collector-contrib:0\.\d+\.\d+$/,
+    );
   });
 
   it('pins every image to a version tag', () => {
@@ -292,7 +311,9 @@ describe('docker-compose.yml', () => {
 
   it('mounts collector/config.yaml where the collector reads its config', () => {
     const volumes = strings(otelCollector.volumes);
-    const mount = volumes.map((v) => v.split(':')).find(([source]) => resolve(root, source ?? '') === collectorPath);
+    const mount = volumes
+      .map((v) => v.split(':'))
+      .find(([source]) => resolve(root, source ?? '') === collectorPath);
     expect(mount, 'collector/config.yaml is mounted').toBeDefined();
     expect(existsSync(resolve(root, mount![0]!))).toBe(true);
     const target = mount![1];

@@ -28,13 +28,11 @@ type Value = string | number | boolean;
 const kv = (key: string, value: Value) => ({
   key,
   value:
-    typeof value === 'string'
-      ? { stringValue: value }
-      : typeof value === 'boolean'
-        ? { boolValue: value }
-        : Number.isInteger(value)
-          ? { intValue: String(value) } // int64 arrives as a string in protobuf JSON
-          : { doubleValue: value },
+    typeof value === 'string' ? { stringValue: value }
+    : typeof value === 'boolean' ? { boolValue: value }
+    : Number.isInteger(value) ?
+      { intValue: String(value) } // int64 arrives as a string in protobuf JSON
+    : { doubleValue: value },
 });
 
 interface SpanSpec {
@@ -83,22 +81,85 @@ const attempt = (status: number, extra: Record<string, Value> = {}) => ({
 const retriedTrace: TraceSpec = {
   traceId: RETRIED_TRACE,
   spans: [
-    { id: 'a000000000000001', name: 'chat claude-sonnet-4-5', startMs: 0, attrs: { ...model, 'claude_gateway.attempts': 3, 'claude_gateway.outcome': 'success', 'claude_gateway.retry.total_delay_ms': 3500 } },
-    { id: 'a000000000000002', parent: 'a000000000000001', name: 'claude_gateway.queue', startMs: 0, attrs: { 'claude_gateway.queue.wait_ms': 12 } },
-    { id: 'a000000000000003', parent: 'a000000000000001', name: 'POST /v1/messages', startMs: 20, error: true, attrs: attempt(429, { 'error.type': 'rate_limit_error', 'anthropic.request.id': 'req_1', 'claude_gateway.retry.delay_ms': 2000, 'claude_gateway.retry.delay_source': 'retry-after', 'claude_gateway.retry.reason': 'rate_limited' }) },
+    {
+      id: 'a000000000000001',
+      name: 'chat claude-sonnet-4-5',
+      startMs: 0,
+      attrs: {
+        ...model,
+        'claude_gateway.attempts': 3,
+        'claude_gateway.outcome': 'success',
+        'claude_gateway.retry.total_delay_ms': 3500,
+      },
+    },
+    {
+      id: 'a000000000000002',
+      parent: 'a000000000000001',
+      name: 'claude_gateway.queue',
+      startMs: 0,
+      attrs: { 'claude_gateway.queue.wait_ms': 12 },
+    },
+    {
+      id: 'a000000000000003',
+      parent: 'a000000000000001',
+      name: 'POST /v1/messages',
+      startMs: 20,
+      error: true,
+      attrs: attempt(429, {
+        'error.type': 'rate_limit_error',
+        'anthropic.request.id': 'req_1',
+        'claude_gateway.retry.delay_ms': 2000,
+        'claude_gateway.retry.delay_source': 'retry-after',
+        'claude_gateway.retry.reason': 'rate_limited',
+      }),
+    },
     // An HTTP client span nested inside an attempt (e.g. undici instrumentation) is not another attempt.
     { id: 'a00000000000000a', parent: 'a000000000000003', name: 'POST', startMs: 21, attrs: attempt(429) },
-    { id: 'a000000000000004', parent: 'a000000000000001', name: 'claude_gateway.backoff', startMs: 200, attrs: { 'claude_gateway.retry.delay_ms': 2000 } },
-    { id: 'a000000000000005', parent: 'a000000000000001', name: 'POST /v1/messages', startMs: 2200, error: true, attrs: attempt(529, { 'error.type': 'overloaded_error', 'http.request.resend_count': 1, 'claude_gateway.retry.delay_source': 'backoff' }) },
+    {
+      id: 'a000000000000004',
+      parent: 'a000000000000001',
+      name: 'claude_gateway.backoff',
+      startMs: 200,
+      attrs: { 'claude_gateway.retry.delay_ms': 2000 },
+    },
+    {
+      id: 'a000000000000005',
+      parent: 'a000000000000001',
+      name: 'POST /v1/messages',
+      startMs: 2200,
+      error: true,
+      attrs: attempt(529, {
+        'error.type': 'overloaded_error',
+        'http.request.resend_count': 1,
+        'claude_gateway.retry.delay_source': 'backoff',
+      }),
+    },
     { id: 'a000000000000006', parent: 'a000000000000001', name: 'claude_gateway.backoff', startMs: 2400 },
-    { id: 'a000000000000007', parent: 'a000000000000001', name: 'POST /v1/messages', startMs: 3900, attrs: attempt(200, { 'http.request.resend_count': 2, 'anthropic.request.id': 'req_3' }) },
+    {
+      id: 'a000000000000007',
+      parent: 'a000000000000001',
+      name: 'POST /v1/messages',
+      startMs: 3900,
+      attrs: attempt(200, { 'http.request.resend_count': 2, 'anthropic.request.id': 'req_3' }),
+    },
   ],
 };
 const plainTrace: TraceSpec = {
   traceId: PLAIN_TRACE,
   spans: [
-    { id: 'b000000000000001', name: 'chat claude-sonnet-4-5', startMs: 0, attrs: { ...model, 'claude_gateway.attempts': 1, 'claude_gateway.outcome': 'success' } },
-    { id: 'b000000000000002', parent: 'b000000000000001', name: 'POST /v1/messages', startMs: 5, attrs: attempt(200) },
+    {
+      id: 'b000000000000001',
+      name: 'chat claude-sonnet-4-5',
+      startMs: 0,
+      attrs: { ...model, 'claude_gateway.attempts': 1, 'claude_gateway.outcome': 'success' },
+    },
+    {
+      id: 'b000000000000002',
+      parent: 'b000000000000001',
+      name: 'POST /v1/messages',
+      startMs: 5,
+      attrs: attempt(200),
+    },
   ],
 };
 
@@ -120,11 +181,10 @@ async function fakeJaeger(routes: { traces: Reply; services?: Reply }) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     seen.push(url);
     const reply =
-      url.pathname === '/api/v3/traces'
-        ? routes.traces
-        : url.pathname === '/api/v3/services'
-          ? (routes.services ?? { status: 200, body: { services: [DEFAULT_SERVICE, 'jaeger'] } })
-          : { status: 404, body: { error: { httpCode: 404, message: 'not found' } } };
+      url.pathname === '/api/v3/traces' ? routes.traces
+      : url.pathname === '/api/v3/services' ?
+        (routes.services ?? { status: 200, body: { services: [DEFAULT_SERVICE, 'jaeger'] } })
+      : { status: 404, body: { error: { httpCode: 404, message: 'not found' } } };
     res.writeHead(reply.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(reply.body));
   });
@@ -197,20 +257,27 @@ describe('verify-jaeger CLI', () => {
     expect(code).toBe(0);
     const search = jaeger.seen.find((u) => u.pathname === '/api/v3/traces')!;
     expect(search.searchParams.get('query.serviceName')).toBe('billing-worker');
-    const span = Date.parse(search.searchParams.get('query.startTimeMax')!) - Date.parse(search.searchParams.get('query.startTimeMin')!);
-    expect(span).toBe(2 * 3_600_000);
+    const range =
+      Date.parse(search.searchParams.get('query.startTimeMax')!) -
+      Date.parse(search.searchParams.get('query.startTimeMin')!);
+    expect(range).toBe(2 * 3_600_000);
   });
 
   it('says plainly that there are no traces when Jaeger answers 404, and exits 1', async () => {
     const jaeger = await fakeJaeger({ traces: noTraces });
     const { code, stdout, stderr } = await runScript(['--url', jaeger.url]);
     expect(code).toBe(1);
-    expect(stdout).toContain(`No traces found in Jaeger ${jaeger.url} for service "${DEFAULT_SERVICE}" in the last 15m.`);
+    expect(stdout).toContain(
+      `No traces found in Jaeger ${jaeger.url} for service "${DEFAULT_SERVICE}" in the last 15m.`,
+    );
     expect(stderr).toBe('');
   });
 
   it('exits 1 when the service is unknown to Jaeger, naming the ones it knows', async () => {
-    const jaeger = await fakeJaeger({ traces: noTraces, services: { status: 200, body: { services: ['jaeger'] } } });
+    const jaeger = await fakeJaeger({
+      traces: noTraces,
+      services: { status: 200, body: { services: ['jaeger'] } },
+    });
     const { code, stdout } = await runScript(['--url', jaeger.url]);
     expect(code).toBe(1);
     expect(stdout).toContain(`no traces of service "${DEFAULT_SERVICE}"`);
@@ -236,7 +303,10 @@ describe('verify-jaeger CLI', () => {
 
   it('exits 2 when Jaeger answers with an error', async () => {
     const jaeger = await fakeJaeger({
-      traces: { status: 400, body: { error: { httpCode: 400, message: 'query.startTimeMin and query.startTimeMax are required' } } },
+      traces: {
+        status: 400,
+        body: { error: { httpCode: 400, message: 'query.startTimeMin and query.startTimeMax are required' } },
+      },
     });
     const { code, stderr } = await runScript(['--url', jaeger.url]);
     expect(code).toBe(2);
@@ -255,7 +325,12 @@ describe('verify-jaeger CLI', () => {
 describe('jaeger-check pure parts', () => {
   it('builds the API v3 search URL with both RFC 3339 bounds', () => {
     const url = new URL(
-      buildTracesUrl('http://localhost:16686/', { service: 'svc a', start: Date.UTC(2026, 0, 1), end: Date.UTC(2026, 0, 1, 0, 15), limit: 50 }),
+      buildTracesUrl('http://localhost:16686/', {
+        service: 'svc a',
+        start: Date.UTC(2026, 0, 1),
+        end: Date.UTC(2026, 0, 1, 0, 15),
+        limit: 50,
+      }),
     );
     expect(url.pathname).toBe('/api/v3/traces');
     expect(url.searchParams.get('query.serviceName')).toBe('svc a');
@@ -271,7 +346,12 @@ describe('jaeger-check pure parts', () => {
     expect(() => parseDuration('0m')).toThrow();
     expect(() => parseDuration('15')).toThrow();
     const options = parseArgs([], { JAEGER_URL: 'http://jaeger:16686/', OTEL_SERVICE_NAME: 'my-app' });
-    expect(options).toMatchObject({ url: 'http://jaeger:16686', service: 'my-app', since: '15m', sinceMs: 900_000 });
+    expect(options).toMatchObject({
+      url: 'http://jaeger:16686',
+      service: 'my-app',
+      since: '15m',
+      sinceMs: 900_000,
+    });
     expect(parseArgs(['--service', 'x'], { OTEL_SERVICE_NAME: 'my-app' }).service).toBe('x');
     expect(() => parseArgs(['--bogus'])).toThrow();
   });
@@ -293,8 +373,18 @@ describe('jaeger-check pure parts', () => {
 
   it('finds the retried call, its attempts in order, and ignores HTTP spans nested in an attempt', () => {
     const analysis = analyzeTraces(answer([plainTrace, retriedTrace]));
-    expect(analysis).toMatchObject({ traceCount: 2, callCount: 2, attemptCount: 4, retriedTraceIds: [RETRIED_TRACE] });
-    expect(analysis.retried[0]).toMatchObject({ attempts: 3, attemptSpans: 3, resends: 2, outcomes: ['429', '529', '200'] });
+    expect(analysis).toMatchObject({
+      traceCount: 2,
+      callCount: 2,
+      attemptCount: 4,
+      retriedTraceIds: [RETRIED_TRACE],
+    });
+    expect(analysis.retried[0]).toMatchObject({
+      attempts: 3,
+      attemptSpans: 3,
+      resends: 2,
+      outcomes: ['429', '529', '200'],
+    });
     expect(analysis.attemptsByStatus).toEqual({ '200': 2, '429': 1, '529': 1 });
     expect(analysis.errorSpanCount).toBe(2);
     expect(analysis.incomplete).toEqual([]);
@@ -310,13 +400,21 @@ describe('jaeger-check pure parts', () => {
   it('gives attempts whose parent is missing to the only call of their trace', () => {
     const orphaned: TraceSpec = {
       traceId: RETRIED_TRACE,
-      spans: retriedTrace.spans.map((s) => (s.name === 'POST /v1/messages' ? { ...s, parent: 'ffffffffffffffff' } : s)),
+      spans: retriedTrace.spans.map((s) =>
+        s.name === 'POST /v1/messages' ? { ...s, parent: 'ffffffffffffffff' } : s,
+      ),
     };
     expect(analyzeTraces(answer([orphaned])).retried).toHaveLength(1);
   });
 
   it('finds attempts below an intermediate HTTP span (e.g. the SDK call span), and falls back to unnamed HTTP spans', () => {
-    const sdkSpan: SpanSpec = { id: 'c000000000000001', parent: 'a000000000000001', name: 'anthropic sdk call', startMs: 1, attrs: { 'http.request.method': 'POST', 'http.request.resend_count': 2 } };
+    const sdkSpan: SpanSpec = {
+      id: 'c000000000000001',
+      parent: 'a000000000000001',
+      name: 'anthropic sdk call',
+      startMs: 1,
+      attrs: { 'http.request.method': 'POST', 'http.request.resend_count': 2 },
+    };
     const wrapped: TraceSpec = {
       traceId: RETRIED_TRACE,
       spans: [
@@ -324,7 +422,10 @@ describe('jaeger-check pure parts', () => {
         sdkSpan,
       ],
     };
-    expect(analyzeTraces(answer([wrapped])).retried[0]).toMatchObject({ attemptSpans: 3, outcomes: ['429', '529', '200'] });
+    expect(analyzeTraces(answer([wrapped])).retried[0]).toMatchObject({
+      attemptSpans: 3,
+      outcomes: ['429', '529', '200'],
+    });
 
     // Spans not named like the gateway's: the outermost HTTP spans count.
     const renamed: TraceSpec = {
@@ -347,7 +448,12 @@ describe('jaeger-check pure parts', () => {
       const body = path.endsWith('/services') ? { services: [DEFAULT_SERVICE] } : answer([retriedTrace]);
       return new Response(JSON.stringify(body), { status: 200 });
     }) as typeof fetch;
-    const code = await run([], { env: {}, fetch: fakeFetch, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    const code = await run([], {
+      env: {},
+      fetch: fakeFetch,
+      out: (l) => lines.push(l),
+      err: (l) => lines.push(l),
+    });
     expect(code).toBe(EXIT.OK);
     expect(lines.join('\n')).toContain('http://localhost:16686/trace/' + RETRIED_TRACE);
   });

@@ -19,7 +19,9 @@ describe('HTTP client instrumentation active', () => {
     const { client } = gatewayClient(s);
     await client.messages.create(PARAMS);
     await until(() => spans().some((x) => x.name === 'anthropic.messages.create'));
-    const names = spans().map((x) => x.name).sort();
+    const names = spans()
+      .map((x) => x.name)
+      .sort();
     expect(names.filter((n) => n === 'POST /v1/messages')).toHaveLength(2);
     expect(names.filter((n) => n === 'POST')).toHaveLength(0);
   });

@@ -12,7 +12,8 @@ class TestReader extends MetricReader {
 async function collect(reader: TestReader): Promise<Map<string, MetricData>> {
   const { resourceMetrics } = await reader.collect();
   const out = new Map<string, MetricData>();
-  for (const scope of resourceMetrics.scopeMetrics) for (const m of scope.metrics) out.set(m.descriptor.name, m);
+  for (const scope of resourceMetrics.scopeMetrics)
+    for (const m of scope.metrics) out.set(m.descriptor.name, m);
   return out;
 }
 
@@ -22,7 +23,10 @@ describe('metrics', () => {
     const reader = new TestReader();
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     const s = await sim();
-    s.enqueue({ kind: 'error', status: 429, retryAfterMs: 20, retryAfterSec: 1 }, { kind: 'error', status: 529 });
+    s.enqueue(
+      { kind: 'error', status: 429, retryAfterMs: 20, retryAfterSec: 1 },
+      { kind: 'error', status: 529 },
+    );
     const { client } = gatewayClient(s, { concurrencyInitial: 3 });
     await client.messages.create(PARAMS);
     await new Promise((r) => setTimeout(r, 20)); // usage is read from a clone of the body
@@ -30,20 +34,35 @@ describe('metrics', () => {
 
     const op = m.get('gen_ai.client.operation.duration')!;
     expect(op.descriptor.unit).toBe('s');
-    expect(op.dataPoints[0]!.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.model': PARAMS.model });
+    expect(op.dataPoints[0]!.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': PARAMS.model,
+    });
     const usage = m.get('gen_ai.client.token.usage')!;
-    expect(usage.dataPoints.map((d) => d.attributes['gen_ai.token.type']).sort()).toEqual(['input', 'output']);
+    expect(usage.dataPoints.map((d) => d.attributes['gen_ai.token.type']).sort()).toEqual([
+      'input',
+      'output',
+    ]);
     const http = m.get('http.client.request.duration')!;
-    expect(http.dataPoints.map((d) => d.attributes['http.response.status_code']).sort()).toEqual([200, 429, 529]);
+    expect(http.dataPoints.map((d) => d.attributes['http.response.status_code']).sort()).toEqual([
+      200, 429, 529,
+    ]);
     const retries = m.get('claude_gateway.retries')!;
-    expect(retries.dataPoints.map((d) => [d.attributes['claude_gateway.retry.reason'], d.value]).sort()).toEqual([
+    expect(
+      retries.dataPoints.map((d) => [d.attributes['claude_gateway.retry.reason'], d.value]).sort(),
+    ).toEqual([
       ['overloaded', 1],
       ['rate_limit', 1],
     ]);
     const limit = m.get('claude_gateway.concurrency.limit')!;
-    expect(limit.dataPoints.find((d) => d.attributes['gen_ai.request.model'] === PARAMS.model)!.value).toBeLessThan(3);
+    expect(
+      limit.dataPoints.find((d) => d.attributes['gen_ai.request.model'] === PARAMS.model)!.value,
+    ).toBeLessThan(3);
     expect(m.get('claude_gateway.queue.depth')).toBeDefined();
     const remaining = m.get('claude_gateway.ratelimit.remaining')!;
-    expect(remaining.dataPoints.some((d) => d.attributes['claude_gateway.ratelimit.bucket'] === 'requests')).toBe(true);
+    expect(
+      remaining.dataPoints.some((d) => d.attributes['claude_gateway.ratelimit.bucket'] === 'requests'),
+    ).toBe(true);
   });
 });

@@ -16,7 +16,10 @@ const childrenOf = (parent: ReadableSpan) =>
 describe('span tree', () => {
   it('429 (retry-after) → 529 → 200 under the SDK’s own call span', async () => {
     const s = await sim();
-    s.enqueue({ kind: 'error', status: 429, retryAfterMs: 60, retryAfterSec: 1 }, { kind: 'error', status: 529 });
+    s.enqueue(
+      { kind: 'error', status: 429, retryAfterMs: 60, retryAfterSec: 1 },
+      { kind: 'error', status: 529 },
+    );
     const { client } = gatewayClient(s);
     await client.messages.create(PARAMS);
     await until(() => byName('anthropic.messages.create').length === 1);
@@ -40,7 +43,11 @@ describe('span tree', () => {
       expect(a.parentSpanContext?.spanId).toBe(call.spanContext().spanId);
       expect(a.kind).toBe(SpanKind.CLIENT);
     }
-    const [first, second, third] = attempts.sort((a, b) => Number(a.attributes['http.request.resend_count'] ?? 0) - Number(b.attributes['http.request.resend_count'] ?? 0));
+    const [first, second, third] = attempts.sort(
+      (a, b) =>
+        Number(a.attributes['http.request.resend_count'] ?? 0) -
+        Number(b.attributes['http.request.resend_count'] ?? 0),
+    );
     expect(first!.attributes).toMatchObject({
       'http.request.method': 'POST',
       'http.response.status_code': 429,
@@ -59,12 +66,18 @@ describe('span tree', () => {
       'error.type': 'overloaded_error',
       'claude_gateway.retry.delay_source': 'backoff',
     });
-    expect(third!.attributes).toMatchObject({ 'http.request.resend_count': 2, 'http.response.status_code': 200 });
+    expect(third!.attributes).toMatchObject({
+      'http.request.resend_count': 2,
+      'http.response.status_code': 200,
+    });
     expect(third!.status.code).not.toBe(SpanStatusCode.ERROR);
 
     const backoffs = byName('claude_gateway.backoff');
     expect(backoffs).toHaveLength(2);
-    expect(backoffs.map((b) => b.attributes['claude_gateway.retry.delay_source']).sort()).toEqual(['backoff', 'retry-after']);
+    expect(backoffs.map((b) => b.attributes['claude_gateway.retry.delay_source']).sort()).toEqual([
+      'backoff',
+      'retry-after',
+    ]);
     for (const b of backoffs) expect(b.parentSpanContext?.spanId).toBe(call.spanContext().spanId);
     // Every span of the call is in one trace.
     expect(new Set(spans().map((x) => x.spanContext().traceId)).size).toBe(1);
@@ -101,9 +114,16 @@ describe('span tree', () => {
     await until(() => byName('anthropic.messages.create').length === 1);
     const call = byName('anthropic.messages.create')[0]!;
     expect(call.status.code).toBe(SpanStatusCode.ERROR);
-    expect(call.attributes).toMatchObject({ 'error.type': 'invalid_request_error', 'claude_gateway.attempts': 1, 'claude_gateway.outcome': 'error' });
+    expect(call.attributes).toMatchObject({
+      'error.type': 'invalid_request_error',
+      'claude_gateway.attempts': 1,
+      'claude_gateway.outcome': 'error',
+    });
     const [attempt] = byName('POST /v1/messages');
-    expect(attempt!.attributes).toMatchObject({ 'http.response.status_code': 400, 'claude_gateway.retry.give_up': 'not_retryable' });
+    expect(attempt!.attributes).toMatchObject({
+      'http.response.status_code': 400,
+      'claude_gateway.retry.give_up': 'not_retryable',
+    });
     expect(byName('claude_gateway.backoff')).toHaveLength(0);
   });
 
@@ -113,11 +133,15 @@ describe('span tree', () => {
     const stream = await client.messages.create({ ...PARAMS, stream: true });
     expect(byName('POST /v1/messages')).toHaveLength(0); // still open while the body is unread
     for await (const _ of stream) void _;
-    await until(() => byName('anthropic.messages.create').length === 1 && byName('POST /v1/messages').length === 1);
+    await until(
+      () => byName('anthropic.messages.create').length === 1 && byName('POST /v1/messages').length === 1,
+    );
     const [attempt] = byName('POST /v1/messages');
     expect(attempt!.attributes['claude_gateway.stream.end']).toBe('completed');
     expect(attempt!.attributes['claude_gateway.time_to_first_chunk_ms']).toBeGreaterThanOrEqual(15);
-    expect(byName('anthropic.messages.create')[0]!.attributes['claude_gateway.time_to_first_chunk_ms']).toBeGreaterThanOrEqual(15);
+    expect(
+      byName('anthropic.messages.create')[0]!.attributes['claude_gateway.time_to_first_chunk_ms'],
+    ).toBeGreaterThanOrEqual(15);
   });
 
   it('a stream the consumer stops reading early ends its spans as canceled', async () => {
@@ -133,24 +157,36 @@ describe('span tree', () => {
   it('a call that waited for a slot has a claude_gateway.queue span with the limit and queue depth', async () => {
     const s = await sim({ latency: { ttftMs: 30, msPerToken: 0 } });
     const { client } = gatewayClient(s, { concurrencyInitial: 1, concurrencyMax: 1 });
-    await Promise.all([client.messages.create(PARAMS), client.messages.create(PARAMS), client.messages.create(PARAMS)]);
+    await Promise.all([
+      client.messages.create(PARAMS),
+      client.messages.create(PARAMS),
+      client.messages.create(PARAMS),
+    ]);
     await until(() => byName('claude_gateway.queue').length >= 2);
     const q = byName('claude_gateway.queue');
     expect(q.every((x) => x.attributes['claude_gateway.concurrency.limit'] === 1)).toBe(true);
-    expect(Math.max(...q.map((x) => Number(x.attributes['claude_gateway.queue.depth'])))).toBeGreaterThanOrEqual(1);
+    expect(
+      Math.max(...q.map((x) => Number(x.attributes['claude_gateway.queue.depth']))),
+    ).toBeGreaterThanOrEqual(1);
     const logical = byName('anthropic.messages.create');
-    expect(Math.max(...logical.map((x) => Number(x.attributes['claude_gateway.queue.wait_ms'])))).toBeGreaterThan(20);
+    expect(
+      Math.max(...logical.map((x) => Number(x.attributes['claude_gateway.queue.wait_ms']))),
+    ).toBeGreaterThan(20);
   });
 
   it('the attempt span’s context goes to the server, and no key reaches any span', async () => {
     let traceparent: string | undefined;
     const s = await sim();
-    const { client } = gatewayClient(s, {}, {
-      fetch: async (url, init) => {
-        traceparent = new Headers(init?.headers).get('traceparent') ?? undefined;
-        return fetch(url, init);
+    const { client } = gatewayClient(
+      s,
+      {},
+      {
+        fetch: async (url, init) => {
+          traceparent = new Headers(init?.headers).get('traceparent') ?? undefined;
+          return fetch(url, init);
+        },
       },
-    });
+    );
     await client.messages.create(PARAMS);
     await until(() => byName('POST /v1/messages').length === 1);
     const attempt = byName('POST /v1/messages')[0]!;
@@ -169,7 +205,10 @@ describe('a stream that fails after content', () => {
     await expect(client.messages.stream(PARAMS).finalMessage()).rejects.toThrow();
     await until(() => byName('POST /v1/messages').length === 1);
     const attempt = byName('POST /v1/messages')[0]!;
-    expect(attempt.attributes).toMatchObject({ 'claude_gateway.stream.end': 'failed', 'error.type': 'overloaded_error' });
+    expect(attempt.attributes).toMatchObject({
+      'claude_gateway.stream.end': 'failed',
+      'error.type': 'overloaded_error',
+    });
     expect(attempt.status.code).toBe(SpanStatusCode.ERROR);
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ACCELERATION_WINDOW_MS as W, accelerationWait, arm, forget, initialAcceleration, phaseShare, recordDispatch, type AccelerationState } from '../../src/admit/policy/acceleration.js';
+import {
+  ACCELERATION_WINDOW_MS as W,
+  accelerationWait,
+  arm,
+  forget,
+  initialAcceleration,
+  phaseShare,
+  recordDispatch,
+  type AccelerationState,
+} from '../../src/admit/policy/acceleration.js';
 import { createRamp, rampAdmit, rampWait } from '../../src/sim/acceleration.js';
 
 /** Sends at time `at` while the gate allows; returns how many went. */

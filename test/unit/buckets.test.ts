@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readBuckets, readHeaders } from '../../src/attempt/rate-limit-headers.js';
-import { charge, foldObservation as observe, levelAt, pacingWait, type Mirror } from '../../src/admit/policy/buckets.js';
+import {
+  charge,
+  foldObservation as observe,
+  levelAt,
+  pacingWait,
+  type Mirror,
+} from '../../src/admit/policy/buckets.js';
 
 /** Dispatches at `at` while the mirror allows; returns how many went. */
 function dispatchWhileAllowed(m: Mirror, at: number): { m: Mirror; sent: number } {
@@ -14,8 +20,15 @@ function dispatchWhileAllowed(m: Mirror, at: number): { m: Mirror; sent: number 
 
 describe('pacing: a mirror of the server bucket', () => {
   it('reads limit and remaining for pacing, and every rate-limit header for the span', () => {
-    const h = new Headers({ 'anthropic-ratelimit-requests-limit': '600', 'anthropic-ratelimit-requests-remaining': '0' });
-    const response = new Headers([...h, ['request-id', 'req_1'], ['anthropic-ratelimit-input-tokens-remaining', '5000']]);
+    const h = new Headers({
+      'anthropic-ratelimit-requests-limit': '600',
+      'anthropic-ratelimit-requests-remaining': '0',
+    });
+    const response = new Headers([
+      ...h,
+      ['request-id', 'req_1'],
+      ['anthropic-ratelimit-input-tokens-remaining', '5000'],
+    ]);
     const seen = readHeaders(response);
     expect(readBuckets(response)).toEqual({ requests: { limit: 600, remaining: 0 } }); // input tokens: no limit sent
     expect(seen.requestId).toBe('req_1');

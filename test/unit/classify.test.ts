@@ -22,7 +22,8 @@ describe('classifyError: the table, row by row', () => {
   });
 
   it('covers every status in the exported table', () => {
-    for (const status of STATUS_TABLE.keys()) expect(classifyError({ status }).reason).toBe(STATUS_TABLE.get(status)!.reason);
+    for (const status of STATUS_TABLE.keys())
+      expect(classifyError({ status }).reason).toBe(STATUS_TABLE.get(status)!.reason);
   });
 
   it('413 from the edge as an HTML page (no error type) is still not retried', () => {
@@ -31,9 +32,16 @@ describe('classifyError: the table, row by row', () => {
 
   it('429 spend limits are never retried; ramp_limit_exceeded is, and cuts harder', () => {
     for (const code of ['enforced_spend_limit_reached', 'contract_spend_limit_reached']) {
-      expect(classifyError({ status: 429, errorType: 'rate_limit_error', errorCode: code })).toMatchObject({ retryable: false, reason: 'spend_limit' });
+      expect(classifyError({ status: 429, errorType: 'rate_limit_error', errorCode: code })).toMatchObject({
+        retryable: false,
+        reason: 'spend_limit',
+      });
     }
-    expect(classifyError({ status: 429, errorCode: 'ramp_limit_exceeded' })).toMatchObject({ retryable: true, reason: 'ramp_limit', throttle: 'acceleration' });
+    expect(classifyError({ status: 429, errorCode: 'ramp_limit_exceeded' })).toMatchObject({
+      retryable: true,
+      reason: 'ramp_limit',
+      throttle: 'acceleration',
+    });
   });
 
   it('x-should-retry overrides the table both ways', () => {
@@ -42,13 +50,20 @@ describe('classifyError: the table, row by row', () => {
   });
 
   it('other 5xx retry; other 4xx do not', () => {
-    expect(classifyError({ status: 503 })).toMatchObject({ retryable: true, reason: 'server_error', errorType: '503' });
+    expect(classifyError({ status: 503 })).toMatchObject({
+      retryable: true,
+      reason: 'server_error',
+      errorType: '503',
+    });
     expect(classifyError({ status: 418 })).toMatchObject({ retryable: false, reason: 'client_error' });
   });
 
   it('connection failures retry, except on non-idempotent creates where the server may have acted', () => {
     expect(classifyError({ connection: 'reset' })).toMatchObject({ retryable: true, reason: 'connection' });
-    expect(classifyError({ connection: 'timeout' })).toMatchObject({ retryable: true, reason: 'attempt_timeout' });
+    expect(classifyError({ connection: 'timeout' })).toMatchObject({
+      retryable: true,
+      reason: 'attempt_timeout',
+    });
     expect(classifyError({ connection: 'reset', idempotent: false }).retryable).toBe(false);
     expect(classifyError({ connection: 'timeout', idempotent: false }).retryable).toBe(false);
     // A refused connection never reached the server: safe to resend even a create.
@@ -56,17 +71,44 @@ describe('classifyError: the table, row by row', () => {
   });
 
   it('a mid-stream error (type, no status) classifies like its status', () => {
-    expect(classifyError({ errorType: 'overloaded_error' })).toMatchObject({ retryable: true, reason: 'overloaded', throttle: 'overload' });
+    expect(classifyError({ errorType: 'overloaded_error' })).toMatchObject({
+      retryable: true,
+      reason: 'overloaded',
+      throttle: 'overload',
+    });
   });
 
   it('accepts the SDK’s own error classes', () => {
     const headers = new Headers({ 'retry-after': '3' });
-    const err = Anthropic.APIError.generate(429, { type: 'error', error: { type: 'rate_limit_error', message: 'x', details: { error_code: 'enforced_spend_limit_reached' } } }, undefined, headers);
+    const err = Anthropic.APIError.generate(
+      429,
+      {
+        type: 'error',
+        error: {
+          type: 'rate_limit_error',
+          message: 'x',
+          details: { error_code: 'enforced_spend_limit_reached' },
+        },
+      },
+      undefined,
+      headers,
+    );
     expect(err).toBeInstanceOf(Anthropic.RateLimitError);
     expect(classifyError(err)).toMatchObject({ retryable: false, reason: 'spend_limit' });
-    const overloaded = Anthropic.APIError.generate(529, { type: 'error', error: { type: 'overloaded_error', message: 'x' } }, undefined, new Headers());
+    const overloaded = Anthropic.APIError.generate(
+      529,
+      { type: 'error', error: { type: 'overloaded_error', message: 'x' } },
+      undefined,
+      new Headers(),
+    );
     expect(classifyError(overloaded)).toMatchObject({ retryable: true, reason: 'overloaded' });
-    expect(classifyError(new Anthropic.APIConnectionTimeoutError())).toMatchObject({ retryable: true, reason: 'attempt_timeout' });
-    expect(classifyError(new Anthropic.APIConnectionError({ message: 'reset' }))).toMatchObject({ retryable: true, reason: 'connection' });
+    expect(classifyError(new Anthropic.APIConnectionTimeoutError())).toMatchObject({
+      retryable: true,
+      reason: 'attempt_timeout',
+    });
+    expect(classifyError(new Anthropic.APIConnectionError({ message: 'reset' }))).toMatchObject({
+      retryable: true,
+      reason: 'connection',
+    });
   });
 });

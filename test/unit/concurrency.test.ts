@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { cutConcurrency, growConcurrency, initialConcurrency, noteSuccess, type ConcurrencyState } from '../../src/admit/policy/concurrency.js';
+import {
+  cutConcurrency,
+  growConcurrency,
+  initialConcurrency,
+  noteSuccess,
+  type ConcurrencyState,
+} from '../../src/admit/policy/concurrency.js';
 
 const s = { concurrencyMin: 1, concurrencyMax: 64, rampIntervalMs: 500, rampStep: 2 };
 
 /** Grows with a success since the last change when `succeeded`. */
-function rampUp(r: ConcurrencyState, settings: typeof s, now: number, saturated: boolean, succeeded: boolean): ConcurrencyState {
+function rampUp(
+  r: ConcurrencyState,
+  settings: typeof s,
+  now: number,
+  saturated: boolean,
+  succeeded: boolean,
+): ConcurrencyState {
   return growConcurrency(succeeded ? noteSuccess(r) : r, settings, now, saturated);
 }
 

@@ -3,10 +3,22 @@ import { GatewayConfigError, loadConfig, SETTINGS } from '../../src/index.js';
 
 describe('loadConfig', () => {
   it('has defaults', () => {
-    expect(loadConfig({}, {})).toMatchObject({ maxRetries: 5, baseDelayMs: 1000, concurrencyInitial: 4, disabled: false });
+    expect(loadConfig({}, {})).toMatchObject({
+      maxRetries: 5,
+      baseDelayMs: 1000,
+      concurrencyInitial: 4,
+      disabled: false,
+    });
   });
   it('reads every CLAUDE_GATEWAY_* variable; options win', () => {
-    const c = loadConfig({ maxRetries: 2 }, { CLAUDE_GATEWAY_MAX_RETRIES: '7', CLAUDE_GATEWAY_BASE_DELAY_MS: '50', CLAUDE_GATEWAY_DISABLED: 'true' });
+    const c = loadConfig(
+      { maxRetries: 2 },
+      {
+        CLAUDE_GATEWAY_MAX_RETRIES: '7',
+        CLAUDE_GATEWAY_BASE_DELAY_MS: '50',
+        CLAUDE_GATEWAY_DISABLED: 'true',
+      },
+    );
     expect(c).toMatchObject({ maxRetries: 2, baseDelayMs: 50, disabled: true });
     for (const s of SETTINGS) expect(s.env).toMatch(/^CLAUDE_GATEWAY_[A-Z_]+$/);
   });
@@ -14,7 +26,9 @@ describe('loadConfig', () => {
     const bad = () => loadConfig({}, { CLAUDE_GATEWAY_MAX_RETRIES: 'five' });
     expect(bad).toThrow(GatewayConfigError);
     expect(bad).toThrow(/CLAUDE_GATEWAY_MAX_RETRIES.*an integer from 0 to 100/);
-    expect(() => loadConfig({ baseDelayMs: -1 })).toThrow(/option `baseDelayMs`.*CLAUDE_GATEWAY_BASE_DELAY_MS/);
+    expect(() => loadConfig({ baseDelayMs: -1 })).toThrow(
+      /option `baseDelayMs`.*CLAUDE_GATEWAY_BASE_DELAY_MS/,
+    );
     expect(() => loadConfig({}, { CLAUDE_GATEWAY_DISABLED: 'maybe' })).toThrow(/`true` or `false`/);
     expect(() => loadConfig({ maxRetries: 1.5 })).toThrow(GatewayConfigError);
     expect(() => loadConfig({ concurrencyMin: 10, concurrencyMax: 5 })).toThrow(/CONCURRENCY_MIN/);

@@ -21,7 +21,9 @@ describe('parseRetryAfter', () => {
 
 describe('backoffDelay: full jitter', () => {
   it('is uniform in [0, min(cap, base·2^(n−1))]', () => {
-    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, 1000, 8000, () => 1))).toEqual([1000, 2000, 4000, 8000, 8000]);
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, 1000, 8000, () => 1))).toEqual([
+      1000, 2000, 4000, 8000, 8000,
+    ]);
     expect(backoffDelay(3, 1000, 8000, () => 0)).toBe(0);
     expect(backoffDelay(2, 1000, 8000, () => 0.5)).toBe(1000);
   });
@@ -30,18 +32,39 @@ describe('backoffDelay: full jitter', () => {
 describe('decideRetry', () => {
   const q = { retry: 1, now: 0, deadline: Infinity };
   it('waits exactly what retry-after says, never less', () => {
-    expect(decideRetry({ ...q, classification: rate, retryAfterMs: 5000 }, policy, () => 0)).toEqual({ retry: true, delayMs: 5000, source: 'retry-after' });
+    expect(decideRetry({ ...q, classification: rate, retryAfterMs: 5000 }, policy, () => 0)).toEqual({
+      retry: true,
+      delayMs: 5000,
+      source: 'retry-after',
+    });
   });
   it('backs off with jitter when there is no retry-after', () => {
-    expect(decideRetry({ ...q, retry: 3, classification: overloaded, retryAfterMs: undefined }, policy, () => 0.5)).toEqual({ retry: true, delayMs: 2000, source: 'backoff' });
+    expect(
+      decideRetry({ ...q, retry: 3, classification: overloaded, retryAfterMs: undefined }, policy, () => 0.5),
+    ).toEqual({ retry: true, delayMs: 2000, source: 'backoff' });
   });
   it('fails at once when the retry-after is over the cap or past the deadline', () => {
-    expect(decideRetry({ ...q, classification: rate, retryAfterMs: 61_000 }, policy)).toMatchObject({ retry: false, why: 'retry_after_too_long' });
-    expect(decideRetry({ ...q, deadline: 4000, classification: rate, retryAfterMs: 5000 }, policy)).toMatchObject({ retry: false, why: 'deadline' });
-    expect(decideRetry({ ...q, deadline: 100, classification: overloaded, retryAfterMs: undefined }, policy, () => 1)).toMatchObject({ retry: false, why: 'deadline' });
+    expect(decideRetry({ ...q, classification: rate, retryAfterMs: 61_000 }, policy)).toMatchObject({
+      retry: false,
+      why: 'retry_after_too_long',
+    });
+    expect(
+      decideRetry({ ...q, deadline: 4000, classification: rate, retryAfterMs: 5000 }, policy),
+    ).toMatchObject({ retry: false, why: 'deadline' });
+    expect(
+      decideRetry(
+        { ...q, deadline: 100, classification: overloaded, retryAfterMs: undefined },
+        policy,
+        () => 1,
+      ),
+    ).toMatchObject({ retry: false, why: 'deadline' });
   });
   it('stops after maxRetries and on non-retryable failures', () => {
-    expect(decideRetry({ ...q, retry: 6, classification: overloaded, retryAfterMs: undefined }, policy)).toMatchObject({ retry: false, why: 'retries_exhausted' });
-    expect(decideRetry({ ...q, classification: classifyError({ status: 400 }), retryAfterMs: 1 }, policy)).toMatchObject({ retry: false, why: 'not_retryable' });
+    expect(
+      decideRetry({ ...q, retry: 6, classification: overloaded, retryAfterMs: undefined }, policy),
+    ).toMatchObject({ retry: false, why: 'retries_exhausted' });
+    expect(
+      decideRetry({ ...q, classification: classifyError({ status: 400 }), retryAfterMs: 1 }, policy),
+    ).toMatchObject({ retry: false, why: 'not_retryable' });
   });
 });

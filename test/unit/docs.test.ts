@@ -5,7 +5,9 @@ import { attributes, SETTINGS } from '../../src/index.js';
 import { VERSION } from '../../src/version.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 describe('README', () => {
   it('lists every setting with its variable, option and default', () => {

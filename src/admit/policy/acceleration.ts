@@ -47,7 +47,13 @@ export interface AccelerationState {
 }
 
 export function initialAcceleration(): AccelerationState {
-  const state = { times: [], head: 0, floor: 0, phases: new Uint8Array(W).fill(1), phaseSums: new Int32Array(W + 1) };
+  const state = {
+    times: [],
+    head: 0,
+    floor: 0,
+    phases: new Uint8Array(W).fill(1),
+    phaseSums: new Int32Array(W + 1),
+  };
   sumPhases(state);
   return state;
 }
@@ -101,12 +107,17 @@ function firstAbove(state: AccelerationState, t: number): number {
  * not change: `recent` counts the attempts in the window up to `cutoff`, `base` those in the
  * window before it.
  */
-function sweep(state: AccelerationState, s: number, cutoff: number, visit: (from: number, to: number, recent: number, base: number) => void): void {
+function sweep(
+  state: AccelerationState,
+  s: number,
+  cutoff: number,
+  visit: (from: number, to: number, recent: number, base: number) => void,
+): void {
   const { times } = state;
   const n = firstAbove(state, cutoff);
   let i = firstAbove(state, s - W); // first attempt in the window
   let j = firstAbove(state, s - 2 * W); // first attempt in the window before
-  for (let t = s; t < s + W; ) {
+  for (let t = s; t < s + W;) {
     // An attempt moves from the window to the one before at its time + W, and out at + 2W.
     const next = Math.min(i < n ? times[i]! + W : Infinity, j < i ? times[j]! + 2 * W : Infinity, s + W);
     visit(t, next, n - i, i - j);
@@ -143,7 +154,11 @@ export function forget(state: AccelerationState, at: number): void {
  * in the log) could not have happened with the API's floor at least `floor`: its window had room
  * to spare. Also the least its window held under a phase still possible (Infinity if none is).
  */
-function misfits(state: AccelerationState, at: number, floor: number): { ruledOut: Array<[number, number]>; least: number } {
+function misfits(
+  state: AccelerationState,
+  at: number,
+  floor: number,
+): { ruledOut: Array<[number, number]>; least: number } {
   const ruledOut: Array<[number, number]> = [];
   let least = Infinity;
   sweep(state, at, at, (from, to, held, before) => {
@@ -175,7 +190,8 @@ export function arm(state: AccelerationState, at: number): void {
     state.phases.fill(1);
     floor = Math.min(guess, trailing);
   } else {
-    for (const [from, to] of fit.ruledOut) for (let e = Math.ceil(from); e < Math.ceil(to); e++) state.phases[phaseOf(e)] = 0;
+    for (const [from, to] of fit.ruledOut)
+      for (let e = Math.ceil(from); e < Math.ceil(to); e++) state.phases[phaseOf(e)] = 0;
   }
   sumPhases(state);
   state.floor = floor;

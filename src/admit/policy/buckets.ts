@@ -51,11 +51,15 @@ export function foldObservation(
   dispatchedAt: number,
   sentSince: number,
 ): Mirror {
-  const capacity = m && m.limit === seen.limit ? Math.max(m.capacity, seen.remaining, 1) : Math.max(seen.remaining, 1);
+  const capacity =
+    m && m.limit === seen.limit ? Math.max(m.capacity, seen.remaining, 1) : Math.max(seen.remaining, 1);
   // What the server's answer implies now. Refill and the dispatches since interleaved, so the
   // bucket did not overflow in between (capping first would read a long call's second of refill
   // as lost); the mirror's own level, refilled with its cap, bounds an overflow.
-  const implied = Math.min(capacity, seen.remaining + (Math.max(0, now - dispatchedAt) * seen.limit) / 60_000 - sentSince);
+  const implied = Math.min(
+    capacity,
+    seen.remaining + (Math.max(0, now - dispatchedAt) * seen.limit) / 60_000 - sentSince,
+  );
   const current = m ? Math.min(capacity, levelAt(m, now)) : implied;
   const level = !m || sentSince === 0 || m.limit !== seen.limit ? implied : Math.min(current, implied);
   return { limit: seen.limit, capacity, level, at: now };
@@ -72,7 +76,11 @@ export function pacingWait(m: Mirror | undefined, cost: number, now: number): nu
   if (!m || cost <= 0) return 0;
   // A margin: the server admits a little after the dispatch the mirror is timed from, and a
   // refusal costs a whole-second retry-after hold, far more than the margin's few refills.
-  const margin = Math.max(PACING_MARGIN, Math.ceil(m.capacity * PACING_MARGIN_SHARE), Math.ceil((m.limit * PACING_MARGIN_MS) / 60_000));
+  const margin = Math.max(
+    PACING_MARGIN,
+    Math.ceil(m.capacity * PACING_MARGIN_SHARE),
+    Math.ceil((m.limit * PACING_MARGIN_MS) / 60_000),
+  );
   // A cost above capacity can never fit a mirror; let the server judge it.
   const need = Math.min(cost + margin, m.capacity);
   const level = levelAt(m, now);

@@ -83,17 +83,25 @@ export function noteSuccess(state: ConcurrencyState): ConcurrencyState {
  * Raises the limit by one step when an interval has passed since the last change, work is waiting
  * (`saturated`) and the limit is healthy. Otherwise unchanged.
  */
-export function growConcurrency(state: ConcurrencyState, s: ConcurrencySettings, now: number, saturated: boolean): ConcurrencyState {
+export function growConcurrency(
+  state: ConcurrencyState,
+  s: ConcurrencySettings,
+  now: number,
+  saturated: boolean,
+): ConcurrencyState {
   if (!saturated || !isHealthy(state) || state.limit >= s.concurrencyMax) return state;
   if (now - state.lastChangeAt < s.rampIntervalMs) return state;
   // Past the threshold, growth is proportional (a quarter per interval, at least rampStep): an
   // additive step is negligible at large limits, while the API tolerates growth of about ×2 per
   // window of its acceleration limit.
   const next =
-    state.limit < state.threshold
-      ? Math.min(state.threshold, state.limit * 2)
-      : state.limit + Math.max(s.rampStep, Math.ceil(state.limit * CONCURRENCY_GROWTH_SHARE));
-  return changed(state, { limit: Math.min(s.concurrencyMax, Math.max(state.limit + 1, next)), lastChangeAt: now });
+    state.limit < state.threshold ?
+      Math.min(state.threshold, state.limit * 2)
+    : state.limit + Math.max(s.rampStep, Math.ceil(state.limit * CONCURRENCY_GROWTH_SHARE));
+  return changed(state, {
+    limit: Math.min(s.concurrencyMax, Math.max(state.limit + 1, next)),
+    lastChangeAt: now,
+  });
 }
 
 /**
@@ -101,12 +109,23 @@ export function growConcurrency(state: ConcurrencyState, s: ConcurrencySettings,
  * congestion event (the in-flight calls all see it) and do not cut again, except that an
  * acceleration refusal may deepen an ordinary cut.
  */
-export function cutConcurrency(state: ConcurrencyState, s: ConcurrencySettings, now: number, throttle: Throttle): ConcurrencyState {
+export function cutConcurrency(
+  state: ConcurrencyState,
+  s: ConcurrencySettings,
+  now: number,
+  throttle: Throttle,
+): ConcurrencyState {
   if (throttle === 'none') return state;
   const throttled = state.throttledSinceChange ? state : { ...state, throttledSinceChange: true };
   const recent = now - state.lastCutAt < s.rampIntervalMs;
   const base = recent ? state.cutFrom : state.limit;
   const target = Math.max(s.concurrencyMin, Math.floor(base * CUT_FACTOR[throttle]));
   if (target >= state.limit) return throttled;
-  return changed(state, { limit: target, threshold: target, lastChangeAt: now, lastCutAt: recent ? state.lastCutAt : now, cutFrom: base });
+  return changed(state, {
+    limit: target,
+    threshold: target,
+    lastChangeAt: now,
+    lastCutAt: recent ? state.lastCutAt : now,
+    cutFrom: base,
+  });
 }

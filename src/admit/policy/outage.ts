@@ -36,7 +36,16 @@ export interface OutageState {
 }
 
 export function initialOutage(): OutageState {
-  return { intervalStart: 0, attempts: 0, overloads: 0, attemptsBefore: 0, overloadsBefore: 0, events: 0, lastEventAt: -Infinity, holdMs: 0 };
+  return {
+    intervalStart: 0,
+    attempts: 0,
+    overloads: 0,
+    attemptsBefore: 0,
+    overloadsBefore: 0,
+    events: 0,
+    lastEventAt: -Infinity,
+    holdMs: 0,
+  };
 }
 
 /** Moves the counts on to the interval that holds `now`. */

@@ -22,7 +22,8 @@ export function hold(state: KeyState, ms: number, now: number): void {
 export function reportHeaders(state: KeyState, seen: SeenBuckets, d: Dispatch, now: number): void {
   for (const b of PACED_BUCKET_NAMES) {
     const observed = seen[b];
-    if (observed) state.buckets[b] = foldObservation(state.buckets[b], observed, now, d.at, state.spent[b] - d.spent[b]);
+    if (observed)
+      state.buckets[b] = foldObservation(state.buckets[b], observed, now, d.at, state.spent[b] - d.spent[b]);
   }
 }
 
