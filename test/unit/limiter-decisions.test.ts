@@ -1,0 +1,159 @@
+/**
+ * The limiter's decisions over one key+model's state, without timers: the hold, the outage hold,
+ * the overload share and slow start's health rule. Each step passes the time explicitly.
+ */
+import { describe, expect, it } from 'vitest';
+import { initialKeyState, type KeyState, type LimiterSettings } from '../../src/admit/key-state.js';
+import { admitWait, dispatch } from '../../src/admit/policy/admit.js';
+import {
+  cutConcurrency,
+  initialConcurrency,
+  isHealthy,
+  noteSuccess,
+} from '../../src/admit/policy/concurrency.js';
+import { OUTAGE_SHARE, OVERLOAD_SHARE, overloadShare } from '../../src/admit/policy/outage.js';
+import { grow, reportSuccess, reportThrottle } from '../../src/admit/policy/report.js';
+
+const s: LimiterSettings = {
+  concurrencyInitial: 4,
+  concurrencyMin: 1,
+  concurrencyMax: 64,
+  rampIntervalMs: 500,
+  rampStep: 2,
+  baseDelayMs: 1000,
+  maxDelayMs: 32_000,
+};
+const ONE = { requests: 1, inputTokens: 10 };
+const half = () => 0.5; // the outage hold's jitter draws 0.5 + 0.25: three quarters of the ceiling
+
+/** Sends `n` attempts at `now`, as admission would. */
+function send(state: KeyState, n: number, now: number): void {
+  for (let i = 0; i < n; i++) dispatch(state, ONE, now, s.rampIntervalMs);
+}
+
+describe('the hold', () => {
+  it('a retry-after holds every attempt of the key+model until it passes', () => {
+    const state = initialKeyState(s, 0);
+    send(state, 1, 0);
+    reportThrottle(state, 'rate', 2000, 0, 100, s, half);
+    expect(admitWait(state, ONE, 100)).toBe(2000);
+    expect(admitWait(state, ONE, 2099)).toBe(1);
+    expect(admitWait(state, ONE, 2100)).toBe(0);
+  });
+  it('a shorter retry-after never shortens a hold in force', () => {
+    const state = initialKeyState(s, 0);
+    reportThrottle(state, 'rate', 3000, undefined, 0, s, half);
+    reportThrottle(state, 'rate', 1000, undefined, 10, s, half);
+    expect(admitWait(state, ONE, 10)).toBe(2990);
+  });
+});
+
+describe('the overload share', () => {
+  it('counts 529s per attempt over the current and the previous interval', () => {
+    const state = initialKeyState(s, 0);
+    send(state, 10, 0);
+    reportThrottle(state, 'overload', undefined, undefined, 10, s, half);
+    expect(overloadShare(state.outage, 10, s.rampIntervalMs)).toBeCloseTo(0.1);
+    send(state, 10, 600); // next interval: the first one still counts
+    expect(overloadShare(state.outage, 600, s.rampIntervalMs)).toBeCloseTo(0.05);
+    expect(overloadShare(state.outage, 2000, s.rampIntervalMs)).toBe(0); // both gone
+  });
+  it('an isolated 529 (under the share) neither cuts the limit nor holds', () => {
+    const state = initialKeyState(s, 0);
+    send(state, 20, 0);
+    reportThrottle(state, 'overload', undefined, undefined, 10, s, half);
+    expect(OVERLOAD_SHARE).toBe(0.1);
+    expect(state.concurrency.limit).toBe(4);
+    expect(admitWait(state, ONE, 10)).toBe(0);
+  });
+  it('a wave of 529s cuts the limit ×0.7, once per interval', () => {
+    const state = initialKeyState(s, 0);
+    state.concurrency = { ...state.concurrency, limit: 20 };
+    send(state, 10, 0);
+    for (let i = 0; i < 5; i++) reportThrottle(state, 'overload', undefined, undefined, 10 + i, s, half);
+    expect(state.concurrency.limit).toBe(14);
+  });
+});
+
+describe('the outage hold', () => {
+  it('one throttle event without retry-after holds nothing; a second one with no success between holds all', () => {
+    const state = initialKeyState(s, 0);
+    send(state, 4, 0);
+    for (let i = 0; i < 4; i++) reportThrottle(state, 'overload', undefined, undefined, 10, s, half);
+    expect(admitWait(state, ONE, 10)).toBe(0); // one congestion event: the in-flight calls all saw it
+    send(state, 2, 600);
+    reportThrottle(state, 'overload', undefined, undefined, 700, s, half);
+    // Second event: a hold of the first backoff step with half-jitter at 0.75: 0.75 × 1000 ms.
+    expect(admitWait(state, ONE, 700)).toBe(750);
+  });
+  it('grows with each further event, and every throttle in the outage renews it', () => {
+    const state = initialKeyState(s, 0);
+    const overloadAt = (now: number) => {
+      send(state, 1, now);
+      reportThrottle(state, 'overload', undefined, undefined, now, s, half);
+    };
+    overloadAt(0);
+    overloadAt(600); // 750 ms
+    overloadAt(2200); // third event: 0.75 × 2000 ms
+    expect(admitWait(state, ONE, 2200)).toBe(1500);
+    overloadAt(2300); // the same event: renews the hold
+    expect(admitWait(state, ONE, 2300)).toBe(1500);
+  });
+  it('a success ends it, unless half or more of recent attempts were overloaded', () => {
+    const state = initialKeyState(s, 0);
+    send(state, 2, 0);
+    reportThrottle(state, 'overload', undefined, undefined, 0, s, half);
+    reportThrottle(state, 'overload', undefined, undefined, 600, s, half);
+    expect(state.outage.events).toBe(2);
+    expect(overloadShare(state.outage, 700, s.rampIntervalMs)).toBeGreaterThanOrEqual(OUTAGE_SHARE);
+    reportSuccess(state, 700, s);
+    expect(state.outage.events).toBe(2); // the odd success inside an outage
+    send(state, 10, 1200);
+    reportSuccess(state, 1200, s);
+    expect(state.outage.events).toBe(0);
+  });
+  it('a throttle with retry-after holds for it and starts no outage', () => {
+    const state = initialKeyState(s, 0);
+    send(state, 1, 0);
+    reportThrottle(state, 'rate', 1000, 0, 0, s, half);
+    reportThrottle(state, 'rate', 1000, 0, 700, s, half);
+    expect(state.outage.events).toBe(0);
+    expect(admitWait(state, ONE, 700)).toBe(1000);
+  });
+});
+
+describe("slow start's health rule", () => {
+  it('a success since the last change is healthy', () => {
+    expect(isHealthy(noteSuccess(initialConcurrency(4, s, 0)))).toBe(true);
+    expect(isHealthy(initialConcurrency(4, s, 0))).toBe(false);
+  });
+  it('in slow start, an API that has answered and not throttled since the last change is healthy', () => {
+    const state = initialKeyState(s, 0);
+    reportSuccess(state, 0, s);
+    expect(state.concurrency.threshold).toBe(64); // limit 4: slow start
+    grow(state, 500, true, s);
+    expect(state.concurrency.limit).toBe(8);
+    // No call finished since the change (long calls), yet slow start goes on:
+    expect(state.concurrency.succeeded).toBe(false);
+    grow(state, 1000, true, s);
+    expect(state.concurrency.limit).toBe(16);
+  });
+  it('a throttle since the last change stops that, and past slow start only a new success grows the limit', () => {
+    let c = noteSuccess(initialConcurrency(20, s, 0));
+    c = cutConcurrency(c, s, 100, 'rate'); // 18, threshold 18: past slow start
+    expect(c.limit).toBe(18);
+    expect(isHealthy(c)).toBe(false);
+    c = noteSuccess(c);
+    expect(isHealthy(c)).toBe(true);
+    const throttledAtMin = cutConcurrency(noteSuccess(initialConcurrency(1, s, 0)), s, 0, 'rate');
+    expect(throttledAtMin.throttledSinceChange).toBe(true); // at the floor, the cut changes nothing
+  });
+  it('does not grow when nothing is queued, or before an interval has passed', () => {
+    const state = initialKeyState(s, 0);
+    reportSuccess(state, 0, s);
+    grow(state, 1000, false, s);
+    expect(state.concurrency.limit).toBe(4);
+    grow(state, 400, true, s);
+    expect(state.concurrency.limit).toBe(4);
+  });
+});
