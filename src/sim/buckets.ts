@@ -55,3 +55,9 @@ export function reconfigure(bucket: TokenBucket, capacity: number, perMinute: nu
   bucket.perMs = perMinute / 60_000;
   bucket.tokens = Math.min(bucket.tokens, capacity);
 }
+
+/** Gives back `amount` tokens (after a refill), up to the capacity: what a reservation did not use. */
+export function giveBack(bucket: TokenBucket, amount: number, now: number): void {
+  refill(bucket, now);
+  bucket.tokens = Math.min(bucket.capacity, bucket.tokens + amount);
+}

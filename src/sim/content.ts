@@ -16,7 +16,20 @@ export interface MessagePlan {
 /** At most this many `content_block_delta` events per message (tokens are spread over them). */
 export const MAX_DELTAS = 64;
 
-const WORDS = ['Simulated', 'reply', 'from', 'the', 'local', 'Claude', 'API', 'simulator,', 'one', 'word', 'per', 'token.'];
+const WORDS = [
+  'Simulated',
+  'reply',
+  'from',
+  'the',
+  'local',
+  'Claude',
+  'API',
+  'simulator,',
+  'one',
+  'word',
+  'per',
+  'token.',
+];
 
 function textLength(value: unknown): number {
   if (typeof value === 'string') return value.length;
@@ -40,8 +53,8 @@ export function estimateInputTokens(body: Readonly<Record<string, unknown>>): nu
   let chars = textLength(body.system) + textLength(body.tools);
   let overhead = 0;
   if (Array.isArray(body.messages)) {
-    for (const message of body.messages) {
-      chars += textLength((message as { content?: unknown } | null)?.content);
+    for (const entry of body.messages) {
+      chars += textLength((entry as { content?: unknown } | null)?.content);
       overhead += 3;
     }
   }
@@ -103,6 +116,8 @@ export interface StreamPlan {
   due: number[];
   /** Number of `content_block_delta` frames; they are `frames[PREFIX_FRAMES … PREFIX_FRAMES + deltas − 1]`. */
   deltas: number;
+  /** Output tokens in all: the first `d` deltas carry `⌊d × tokens / deltas⌋`. */
+  tokens: number;
 }
 
 /** Frames before the first delta: `message_start`, `content_block_start`, `ping`. */
@@ -122,28 +137,49 @@ export function streamPlan(plan: MessagePlan, ttftMs: number, msPerToken: number
     due.push(at);
   };
   push('message_start', { type: 'message_start', message: message(plan, [], null, 1) }, 0);
-  push('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: null } }, 0);
+  push(
+    'content_block_start',
+    { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: null } },
+    0,
+  );
   push('ping', { type: 'ping' }, 0);
   const total = plan.outputTokens;
   const deltas = Math.min(total, MAX_DELTAS);
   for (let i = 0; i < deltas; i++) {
     const from = Math.floor((i * total) / deltas);
     const to = Math.floor(((i + 1) * total) / deltas);
-    push('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: tokenText(from, to) } }, ttftMs + msPerToken * from);
+    push(
+      'content_block_delta',
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: tokenText(from, to) } },
+      ttftMs + msPerToken * from,
+    );
   }
   const end = ttftMs + msPerToken * total;
   push('content_block_stop', { type: 'content_block_stop', index: 0 }, end);
-  const { input_tokens, cache_creation_input_tokens, cache_read_input_tokens, output_tokens, output_tokens_details, server_tool_use } =
-    usage(plan, total);
+  const {
+    input_tokens,
+    cache_creation_input_tokens,
+    cache_read_input_tokens,
+    output_tokens,
+    output_tokens_details,
+    server_tool_use,
+  } = usage(plan, total);
   push(
     'message_delta',
     {
       type: 'message_delta',
       delta: { stop_reason: plan.stopReason, stop_sequence: null, stop_details: null, container: null },
-      usage: { input_tokens, cache_creation_input_tokens, cache_read_input_tokens, output_tokens, output_tokens_details, server_tool_use },
+      usage: {
+        input_tokens,
+        cache_creation_input_tokens,
+        cache_read_input_tokens,
+        output_tokens,
+        output_tokens_details,
+        server_tool_use,
+      },
     },
     end,
   );
   push('message_stop', { type: 'message_stop' }, end);
-  return { frames, due, deltas };
+  return { frames, due, deltas, tokens: total };
 }

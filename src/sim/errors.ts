@@ -22,10 +22,9 @@ export const STATUS_ERROR_TYPES: Readonly<Record<ScriptedErrorStatus, ApiErrorTy
 
 /** The status the API uses for each error type. */
 export const ERROR_TYPE_STATUS: Readonly<Record<ApiErrorType, ScriptedErrorStatus>> = Object.freeze(
-  Object.fromEntries(Object.entries(STATUS_ERROR_TYPES).map(([status, type]) => [type, Number(status)])) as Record<
-    ApiErrorType,
-    ScriptedErrorStatus
-  >,
+  Object.fromEntries(
+    Object.entries(STATUS_ERROR_TYPES).map(([status, type]) => [type, Number(status)]),
+  ) as Record<ApiErrorType, ScriptedErrorStatus>,
 );
 
 /** A default message for each error type. */
@@ -54,12 +53,19 @@ export const MESSAGES = Object.freeze({
     'Please reduce the prompt length or the maximum tokens requested, or try again later. ' +
     'See the response headers for current usage.',
   ramp: 'Your request rate increased too quickly. Please ramp up your traffic gradually and try again later.',
-  enforcedSpend: 'You have reached your specified API usage limits. You will regain access when the period ends.',
-  contractSpend: 'Your organization has reached the spend limit of its contract. You will regain access when the period ends.',
+  enforcedSpend:
+    'You have reached your specified API usage limits. You will regain access when the period ends.',
+  contractSpend:
+    'Your organization has reached the spend limit of its contract. You will regain access when the period ends.',
 });
 
 /** The JSON of an error body. */
-export function errorBody(type: ApiErrorType | string, message: string, requestId: string, errorCode?: string): string {
+export function errorBody(
+  type: ApiErrorType | string,
+  message: string,
+  requestId: string,
+  errorCode?: string,
+): string {
   const error: Record<string, unknown> = { type, message };
   if (errorCode !== undefined) error.details = { error_code: errorCode };
   return JSON.stringify({ type: 'error', error, request_id: requestId });

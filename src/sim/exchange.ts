@@ -7,16 +7,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PREFIX_FRAMES, sseFrame, type StreamPlan } from './content.js';
 import { errorBody, streamErrorData, TOO_LARGE_HTML } from './errors.js';
-import type { Limiter } from './limits.js';
+import type { Pool } from './limits.js';
 import type { SimState } from './state.js';
 import type { ApiErrorType, Endpoint } from './types.js';
 
 /** What to say about retrying in an error response. */
 export interface RetryAdvice {
   /**
-   * Precise wait (ms) behind a limit's 429: sent as `retry-after` in whole seconds (ceil, min 1) and,
-   * when the `retryAfterMs` option is on, as `retry-after-ms` (ceil, min 1). The hold for violations
-   * is what the headers said: `retry-after-ms` when sent, else `retry-after`.
+   * Precise wait (simulated ms) behind a limit's 429: sent, in real time, as `retry-after` in whole
+   * seconds (ceil, min 1) and, when the `retryAfterMs` option is on, as `retry-after-ms` (ceil,
+   * min 1). The hold for violations is what the headers said: `retry-after-ms` when sent, else
+   * `retry-after`.
    */
   waitMs?: number;
   /** Scripted `retry-after` seconds. */
@@ -48,8 +49,14 @@ export class Exchange {
   readonly endpoint: Endpoint;
   readonly retryCount: number;
   readonly apiKey: string | undefined;
-  /** The limiter whose state the rate-limit headers show (none without an API key). */
-  limiter: Limiter | undefined;
+  /** The caller's organization (the `anthropic-organization-id` header). */
+  readonly organizationId: string;
+  /** The pool whose state the rate-limit headers show (none without an API key). */
+  pool: Pool | undefined;
+  /** Output tokens produced so far (sent in full for a JSON message; streamed so far for a stream). */
+  produced = 0;
+  /** An attempt admitted with a token need: its pool and reservation, until it ends. */
+  #admission: { pool: Pool; reserved: number; generation: number } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #done = false;
 
@@ -63,24 +70,40 @@ export class Exchange {
     this.requestId = state.rng.requestId();
     this.retryCount = parseRetryCount(req.headers['x-stainless-retry-count']);
     this.apiKey = apiKeyOf(req);
+    this.organizationId = state.limits.organizationOf(this.apiKey);
   }
 
-  /** Runs `fn` after `ms` (at once when `ms ≤ 0`); the timer dies with the connection. */
+  /** Runs `fn` after `ms` simulated ms (at once when `ms ≤ 0`); the timer dies with the connection. */
   after(ms: number, fn: () => void): void {
     if (ms <= 0) return fn();
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (!this.#done) fn();
-    }, ms);
+    }, this.state.toReal(ms));
   }
 
-  /** The connection is done with: stop every pending timer. Idempotent. */
+  /** The connection is done with: stop every pending timer, end the admission. Idempotent. */
   dispose(): boolean {
     if (this.#done) return false;
     this.#done = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#settle();
     return true;
+  }
+
+  /** The attempt was admitted by `pool`'s limits with `reserved` output tokens: in flight until it ends. */
+  admitted(pool: Pool, reserved: number): void {
+    this.#admission = { pool, reserved, generation: this.state.generation };
+  }
+
+  /** The response ended (or the connection closed): reconcile the output reservation, free the slot. */
+  #settle(): void {
+    const a = this.#admission;
+    if (!a) return;
+    this.#admission = undefined;
+    const refund = this.state.limits.finish(a.pool, this.state.now(), a.reserved, this.produced);
+    if (a.generation === this.state.generation) this.state.stats.refunded += refund;
   }
 
   get done(): boolean {
@@ -92,16 +115,23 @@ export class Exchange {
 
   /** Records the rate-limit headers now, at admission, for the response to carry. */
   snapshotLimits(): void {
-    if (!this.limiter) return;
+    if (!this.pool) return;
     this.#limits = [];
-    this.state.limits.headers(this.limiter, performance.now(), Date.now(), this.#limits);
+    this.state.limits.headers(this.pool, this.state.now(), Date.now(), this.#limits);
   }
 
   /** Headers of every response: request id, organization id and, with an API key, the rate-limit headers. */
   #headers(contentType: string): string[] {
-    const h = ['request-id', this.requestId, 'anthropic-organization-id', this.state.config.organizationId, 'content-type', contentType];
+    const h = [
+      'request-id',
+      this.requestId,
+      'anthropic-organization-id',
+      this.organizationId,
+      'content-type',
+      contentType,
+    ];
     if (this.#limits) h.push(...this.#limits);
-    else if (this.limiter) this.state.limits.headers(this.limiter, performance.now(), Date.now(), h);
+    else if (this.pool) this.state.limits.headers(this.pool, this.state.now(), Date.now(), h);
     return h;
   }
 
@@ -111,6 +141,7 @@ export class Exchange {
     headers.push('content-length', String(Buffer.byteLength(body)));
     this.res.writeHead(status, headers);
     this.res.end(body);
+    this.#settle();
   }
 
   /** 200 (or `status`) with a JSON body. */
@@ -119,15 +150,23 @@ export class Exchange {
   }
 
   /** An API error: `{"type":"error","error":{…},"request_id":…}` plus retry headers. */
-  sendError(status: number, type: ApiErrorType, message: string, errorCode?: string, retry?: RetryAdvice): void {
+  sendError(
+    status: number,
+    type: ApiErrorType,
+    message: string,
+    errorCode?: string,
+    retry?: RetryAdvice,
+  ): void {
     const h = this.#headers(JSON_TYPE);
+    // `holdMs` in real ms: what the headers ask for.
     let holdMs: number | undefined;
     if (retry?.waitMs !== undefined) {
-      const seconds = Math.max(1, Math.ceil(retry.waitMs / 1000));
+      const realWait = this.state.toReal(retry.waitMs);
+      const seconds = Math.max(1, Math.ceil(realWait / 1000));
       h.push('retry-after', String(seconds));
       holdMs = seconds * 1000;
       if (this.state.config.retryAfterMs) {
-        holdMs = Math.max(1, Math.ceil(retry.waitMs));
+        holdMs = Math.max(1, Math.ceil(realWait));
         h.push('retry-after-ms', String(holdMs));
       }
     }
@@ -140,8 +179,8 @@ export class Exchange {
       h.push('retry-after-ms', String(retry.retryAfterMs));
     }
     if (retry?.shouldRetry !== undefined) h.push('x-should-retry', String(retry.shouldRetry));
-    if (holdMs !== undefined && this.limiter) {
-      this.limiter.holdUntil = Math.max(this.limiter.holdUntil, performance.now() + holdMs);
+    if (holdMs !== undefined && this.pool) {
+      this.pool.holdUntil = Math.max(this.pool.holdUntil, this.state.now() + holdMs * this.state.timeScale);
     }
     this.state.stats.error(type, errorCode);
     this.#end(status, h, errorBody(type, message, this.requestId, errorCode));
@@ -158,6 +197,7 @@ export class Exchange {
     this.state.stats.resets++;
     const socket = this.req.socket;
     if (!socket.destroyed) socket.resetAndDestroy();
+    this.#settle();
   }
 
   /** Never answers. */
@@ -166,25 +206,33 @@ export class Exchange {
   }
 
   /**
-   * Streams `plan`'s frames at their due times. A fault stops it after `afterDeltas` deltas:
-   * `error` sends `event: error` and ends the response; `cut` ends the connection mid-body.
+   * Streams `plan`'s frames at their due times (simulated ms). A fault stops it after `afterDeltas`
+   * deltas: `error` sends `event: error` and ends the response; `cut` ends the connection mid-body.
+   * {@link produced} follows the deltas written.
    */
   stream(plan: StreamPlan, fault?: StreamFault): void {
     if (this.#done) return;
     const { frames, due } = plan;
-    const stop = !fault ? frames.length : fault.afterDeltas === 0 ? 0 : PREFIX_FRAMES + Math.min(fault.afterDeltas, plan.deltas);
+    const stop =
+      !fault ? frames.length
+      : fault.afterDeltas === 0 ? 0
+      : PREFIX_FRAMES + Math.min(fault.afterDeltas, plan.deltas);
     const faultDue = stop > 0 ? (due[stop - 1] ?? 0) : 0;
     this.state.stats.status(200);
     const headers = this.#headers(SSE_TYPE);
     headers.push('cache-control', 'no-cache');
     this.res.writeHead(200, headers);
     const started = performance.now();
+    const scale = this.state.timeScale;
+    const lastDelta = PREFIX_FRAMES + plan.deltas;
     let next = 0;
     const pump = (): void => {
-      const elapsed = performance.now() - started;
+      const elapsed = (performance.now() - started) * scale;
       this.res.cork();
       while (next < stop && (due[next] ?? 0) <= elapsed) this.res.write(frames[next++]);
       this.res.uncork();
+      const deltasSent = Math.max(0, Math.min(next, lastDelta) - PREFIX_FRAMES);
+      this.produced = plan.deltas === 0 ? 0 : Math.floor((deltasSent * plan.tokens) / plan.deltas);
       if (next < stop) return this.after((due[next] ?? 0) - elapsed, pump);
       if (fault && faultDue > elapsed) return this.after(faultDue - elapsed, pump);
       this.#finishStream(fault);
@@ -195,14 +243,17 @@ export class Exchange {
   #finishStream(fault: StreamFault | undefined): void {
     if (!fault) {
       this.res.end();
+      this.#settle();
     } else if (fault.kind === 'error') {
       this.state.stats.streamErrors++;
       this.state.stats.error(fault.errorType, undefined);
       this.res.end(sseFrame('error', streamErrorData(fault.errorType)));
+      this.#settle();
     } else {
       this.state.stats.streamCuts++;
       // End the connection without the chunked body's terminator: the client sees a premature close.
       this.req.socket.end();
+      this.#settle();
     }
   }
 }
@@ -212,7 +263,8 @@ function apiKeyOf(req: IncomingMessage): string | undefined {
   const key = req.headers['x-api-key'];
   if (typeof key === 'string' && key.length > 0) return key;
   const auth = req.headers.authorization;
-  if (auth && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') return auth.slice(7).trim() || undefined;
+  if (auth && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ')
+    return auth.slice(7).trim() || undefined;
   return undefined;
 }
 

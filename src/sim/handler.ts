@@ -8,10 +8,19 @@
 import { estimateInputTokens, MAX_DELTAS, messageJson, streamPlan, type MessagePlan } from './content.js';
 import { DEFAULT_MESSAGES, ERROR_TYPE_STATUS, MESSAGES, STATUS_ERROR_TYPES } from './errors.js';
 import type { Exchange, StreamFault } from './exchange.js';
-import type { Admission } from './limits.js';
+import { refusalKey, type Admission } from './limits.js';
 import { modelInfo, modelsPage } from './models.js';
 import { errorRateKeys } from './options.js';
-import type { AttemptInfo, ScriptedOk, ScriptedOutcome, ScriptedStreamCut, ScriptedStreamError } from './types.js';
+import type { Rng } from './random.js';
+import type {
+  AttemptInfo,
+  OutputTokensRange,
+  ScriptedOk,
+  ScriptedOutcome,
+  ScriptedStreamCut,
+  ScriptedStreamError,
+} from './types.js';
+import { tally } from '../util/tally.js';
 
 type Body = Record<string, unknown>;
 
@@ -50,17 +59,21 @@ export function handleAttempt(ex: Exchange, raw: Buffer | undefined): void {
     retryCount: ex.retryCount,
     body: json,
   };
-  const now = performance.now();
+  const now = s.now();
   if (ex.apiKey !== undefined) {
     const perModel = ex.endpoint === 'messages' && model !== undefined && s.knownModels.has(model);
-    ex.limiter = s.limits.get(ex.apiKey, perModel ? model : undefined, now);
-    if (now < ex.limiter.holdUntil) s.stats.retryAfterViolations++;
+    ex.pool = s.limits.get(ex.apiKey, perModel ? model : undefined, now);
+    if (now < ex.pool.holdUntil) s.stats.retryAfterViolations++;
   }
   let outcome: ScriptedOutcome | undefined;
   try {
     outcome = s.script.next(info);
   } catch (error) {
-    return ex.sendError(500, 'api_error', `Simulator script failed: ${error instanceof Error ? error.message : String(error)}`);
+    return ex.sendError(
+      500,
+      'api_error',
+      `Simulator script failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const parsed: Parsed = { info, body, malformed };
   if (outcome === undefined) return proceed(ex, parsed);
@@ -68,7 +81,13 @@ export function handleAttempt(ex: Exchange, raw: Buffer | undefined): void {
   switch (outcome.kind) {
     case 'error': {
       const type = outcome.errorType ?? STATUS_ERROR_TYPES[outcome.status];
-      return ex.sendError(outcome.status, type, outcome.message ?? DEFAULT_MESSAGES[type], outcome.errorCode, outcome);
+      return ex.sendError(
+        outcome.status,
+        type,
+        outcome.message ?? DEFAULT_MESSAGES[type],
+        outcome.errorCode,
+        outcome,
+      );
     }
     case 'reset':
       return ex.reset();
@@ -108,10 +127,12 @@ function rejectInvalid(ex: Exchange, p: Parsed, needsMaxTokens: boolean): boolea
   if (b.messages.length === 0) return invalid('messages: at least one message is required');
   if (needsMaxTokens) {
     if (b.max_tokens === undefined) return invalid('max_tokens: Field required');
-    if (typeof b.max_tokens !== 'number' || !Number.isInteger(b.max_tokens)) return invalid('max_tokens: Input should be a valid integer');
+    if (typeof b.max_tokens !== 'number' || !Number.isInteger(b.max_tokens))
+      return invalid('max_tokens: Input should be a valid integer');
     if (b.max_tokens < 1) return invalid('max_tokens: Input should be greater than or equal to 1');
   }
-  if (b.stream !== undefined && typeof b.stream !== 'boolean') return invalid('stream: Input should be a valid boolean');
+  if (b.stream !== undefined && typeof b.stream !== 'boolean')
+    return invalid('stream: Input should be a valid boolean');
   if (!ex.state.knownModels.has(b.model)) {
     ex.sendError(404, 'not_found_error', `model: ${b.model}`);
     return true;
@@ -127,24 +148,44 @@ function refused(ex: Exchange, admission: Admission): boolean {
     ex.snapshotLimits();
     return false;
   }
-  const c = ex.state.config;
-  const { reason, waitMs } = admission;
+  const s = ex.state;
+  const c = s.config;
+  const { reason, hintMs, mechanism } = admission;
+  const key = refusalKey(reason, mechanism);
+  s.stats.refusal(key);
+  if (ex.pool) tally(ex.pool.counters.refusals, key);
+  // Limits per minute as the wire states them: per real minute (see `timeScale`).
+  const perMinute = (n: number) => (c.timeScale === 1 ? n : Math.round(n * c.timeScale));
   const message =
     reason === 'ramp' ? MESSAGES.ramp
-    : reason === 'requests' ? MESSAGES.rateLimit('requests', c.requestsPerMinute)
-    : reason === 'input_tokens' ? MESSAGES.rateLimit('input tokens', c.inputTokensPerMinute)
-    : MESSAGES.rateLimit('output tokens', c.outputTokensPerMinute);
-  ex.sendError(429, 'rate_limit_error', message, reason === 'ramp' ? 'ramp_limit_exceeded' : undefined, { waitMs });
+    : reason === 'requests' ? MESSAGES.rateLimit('requests', perMinute(c.requestsPerMinute))
+    : reason === 'input_tokens' ? MESSAGES.rateLimit('input tokens', perMinute(c.inputTokensPerMinute))
+    : MESSAGES.rateLimit('output tokens', perMinute(c.outputTokensPerMinute));
+  ex.sendError(429, 'rate_limit_error', message, reason === 'ramp' ? 'ramp_limit_exceeded' : undefined, {
+    waitMs: hintMs,
+  });
   return true;
+}
+
+/** Output tokens the model would write: the configured number, or a seeded uniform draw in `[min, max]`. */
+export function drawOutputTokens(setting: number | Readonly<OutputTokensRange>, rng: Rng): number {
+  if (typeof setting === 'number') return setting;
+  if (setting.max === setting.min) return setting.min;
+  return setting.min + Math.floor(rng.next() * (setting.max - setting.min + 1));
 }
 
 function models(ex: Exchange, forced: Forced | undefined): void {
   const s = ex.state;
-  if (!forced && refused(ex, s.limits.admit(ex.limiter!, performance.now()))) return;
+  if (!forced && refused(ex, s.limits.admit(ex.pool!, s.now()))) return;
   if (ex.path === '/v1/models') {
     const q = ex.req.url?.indexOf('?') ?? -1;
     const page = modelsPage(s.config.models, q >= 0 ? ex.req.url!.slice(q + 1) : '');
-    if (page === undefined) return ex.sendError(400, 'invalid_request_error', 'limit: Input should be an integer between 1 and 1000');
+    if (page === undefined)
+      return ex.sendError(
+        400,
+        'invalid_request_error',
+        'limit: Input should be an integer between 1 and 1000',
+      );
     return ex.sendJson(page);
   }
   const id = decodeURIComponent(ex.path.slice('/v1/models/'.length));
@@ -154,7 +195,7 @@ function models(ex: Exchange, forced: Forced | undefined): void {
 
 function countTokens(ex: Exchange, p: Parsed, forced: Forced | undefined): void {
   if (rejectInvalid(ex, p, false)) return;
-  if (!forced && refused(ex, ex.state.limits.admit(ex.limiter!, performance.now()))) return;
+  if (!forced && refused(ex, ex.state.limits.admit(ex.pool!, ex.state.now()))) return;
   ex.sendJson(JSON.stringify({ input_tokens: estimateInputTokens(p.body!) }));
 }
 
@@ -166,16 +207,29 @@ function messages(ex: Exchange, p: Parsed, forced: Forced | undefined): void {
   const maxTokens = body.max_tokens as number;
   const stream = body.stream === true;
   const inputTokens = estimateInputTokens(body);
-  const outputTokens = Math.min(maxTokens, c.outputTokens);
+  // What the model writes: drawn (when a range is configured) once the attempt is admitted.
+  let written: number | undefined;
+  const write = () => (written ??= drawOutputTokens(c.outputTokens, s.rng));
+  const output = () => Math.min(maxTokens, write());
   let fault: StreamFault | undefined;
   if (!forced) {
     if (c.spendLimit) {
-      const code = c.spendLimit === 'enforced' ? 'enforced_spend_limit_reached' : 'contract_spend_limit_reached';
-      return ex.sendError(429, 'rate_limit_error', c.spendLimit === 'enforced' ? MESSAGES.enforcedSpend : MESSAGES.contractSpend, code);
+      const code =
+        c.spendLimit === 'enforced' ? 'enforced_spend_limit_reached' : 'contract_spend_limit_reached';
+      s.stats.refusal('spend_limit');
+      if (ex.pool) tally(ex.pool.counters.refusals, 'spend_limit');
+      return ex.sendError(
+        429,
+        'rate_limit_error',
+        c.spendLimit === 'enforced' ? MESSAGES.enforcedSpend : MESSAGES.contractSpend,
+        code,
+      );
     }
-    const now = performance.now();
-    const need = { input: inputTokens, outputEstimate: maxTokens, output: outputTokens };
-    if (refused(ex, s.limits.admit(ex.limiter!, now, need))) return;
+    const now = s.now();
+    // OTPM: `max_tokens` is reserved now and what the response does not use is given back when it ends.
+    if (refused(ex, s.limits.admit(ex.pool!, now, { input: inputTokens, reserve: maxTokens }))) return;
+    ex.admitted(ex.pool!, maxTokens);
+    s.stats.reserved += maxTokens;
     // Two draws per admitted attempt, always: overload, then the other faults.
     const overloaded = s.rng.next() < s.overloadRate(now);
     const roll = s.rng.next();
@@ -200,10 +254,20 @@ function messages(ex: Exchange, p: Parsed, forced: Forced | undefined): void {
         if (stream) fault = { kind: 'error', afterDeltas: 0, errorType: 'overloaded_error' };
         break;
       case 'streamErrorAfterContent':
-        if (stream) fault = { kind: 'error', afterDeltas: 1 + Math.floor(s.rng.next() * Math.min(outputTokens, MAX_DELTAS)), errorType: 'overloaded_error' };
+        if (stream)
+          fault = {
+            kind: 'error',
+            afterDeltas: 1 + Math.floor(s.rng.next() * Math.min(output(), MAX_DELTAS)),
+            errorType: 'overloaded_error',
+          };
         break;
       case 'streamCut':
-        if (stream) fault = { kind: 'cut', afterDeltas: Math.floor(s.rng.next() * (Math.min(outputTokens, MAX_DELTAS) + 1)), errorType: 'overloaded_error' };
+        if (stream)
+          fault = {
+            kind: 'cut',
+            afterDeltas: Math.floor(s.rng.next() * (Math.min(output(), MAX_DELTAS) + 1)),
+            errorType: 'overloaded_error',
+          };
         break;
     }
   } else if (forced.kind !== 'ok') {
@@ -212,18 +276,26 @@ function messages(ex: Exchange, p: Parsed, forced: Forced | undefined): void {
       if (forced.kind === 'stream-cut') return ex.reset();
       return ex.sendError(ERROR_TYPE_STATUS[errorType], errorType, DEFAULT_MESSAGES[errorType]);
     }
-    fault = { kind: forced.kind === 'stream-cut' ? 'cut' : 'error', afterDeltas: forced.afterDeltas, errorType };
+    fault = {
+      kind: forced.kind === 'stream-cut' ? 'cut' : 'error',
+      afterDeltas: forced.afterDeltas,
+      errorType,
+    };
   }
+  const outputTokens = output();
   const plan: MessagePlan = {
     id: s.rng.messageId(),
     model: body.model as string,
     inputTokens,
     outputTokens,
-    stopReason: maxTokens < c.outputTokens ? 'max_tokens' : 'end_turn',
+    stopReason: maxTokens < write() ? 'max_tokens' : 'end_turn',
   };
   s.stats.inputTokens += inputTokens;
   s.stats.outputTokens += outputTokens;
   const { ttftMs, msPerToken } = c.latency;
   if (stream) return ex.stream(streamPlan(plan, ttftMs, msPerToken), fault);
-  ex.after(ttftMs + msPerToken * outputTokens, () => ex.sendJson(messageJson(plan)));
+  ex.after(ttftMs + msPerToken * outputTokens, () => {
+    ex.produced = outputTokens;
+    ex.sendJson(messageJson(plan));
+  });
 }

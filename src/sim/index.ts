@@ -24,6 +24,9 @@ export type * from './types.js';
 export { scenarios, scenarioNames } from './scenarios.js';
 export { DEFAULT_MODELS, DEFAULT_ORGANIZATION_ID, SimulatorOptionsError } from './options.js';
 export { rampAdmissionBound } from './acceleration.js';
+export { inflightMakespanBound } from './inflight.js';
+export { rateMakespanBound } from './rate.js';
+export { idealSchedule, type IdealSchedule, type IdealWorkload } from './bounds.js';
 
 /**
  * Starts a simulator on 127.0.0.1 (port 0, the default, picks a free one).
@@ -38,7 +41,7 @@ export async function startSimulator(options?: SimulatorOptions): Promise<Simula
     url: `http://127.0.0.1:${port}`,
     port,
     close: () => (closed ??= shutdown(state, server)),
-    stats: () => state.stats.snapshot(),
+    stats: () => state.stats.snapshot(state.limits.stats()),
     reset: () => state.reset(),
     update: (patch: RuntimeOptions) => state.update(patch),
     enqueue: (...outcomes: ScriptedOutcome[]) => state.script.enqueue(outcomes),

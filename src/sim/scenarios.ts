@@ -1,4 +1,4 @@
-import type { RuntimeOptions, Scenario, ScenarioName } from './types.js';
+import type { Scenario, ScenarioName } from './types.js';
 
 /**
  * Named presets. A scenario sets {@link RuntimeOptions}; options given explicitly to
@@ -54,6 +54,26 @@ export const scenarios: Readonly<Record<ScenarioName, Scenario>> = Object.freeze
       errorRates: { api_error: 0.01, streamErrorBeforeContent: 0.02, streamErrorAfterContent: 0.03 },
       latency: { ttftMs: 150, msPerToken: 4 },
       outputTokens: 48,
+    },
+  },
+  'ramp-inflight': {
+    description:
+      'An acceleration limit on concurrency: at most 8 requests in flight from cold, the cap doubling per second while at least half used (up to 512) and halving per second when idle; model-like latency (300 ms TTFT, 10 ms/token, 20–200 output tokens).',
+    options: {
+      acceleration: { kind: 'inflight', initial: 8, max: 512 },
+      latency: { ttftMs: 300, msPerToken: 10 },
+      outputTokens: { min: 20, max: 200 },
+    },
+  },
+  'ramp-rate': {
+    description:
+      'An acceleration limit on the rate: at most 10 requests in any trailing second from cold, the cap growing by 10 per second while at least half used and shrinking as fast when idle; 6000 RPM enforced per second; model-like latency (300 ms TTFT, 10 ms/token, 20–200 output tokens).',
+    options: {
+      requestsPerMinute: 6000,
+      requestIntervalMs: 1000,
+      acceleration: { kind: 'rate', initial: 10, growthPerSec: 10 },
+      latency: { ttftMs: 300, msPerToken: 10 },
+      outputTokens: { min: 20, max: 200 },
     },
   },
 } satisfies Record<ScenarioName, Scenario>);

@@ -16,7 +16,10 @@ export function classify(method: string | undefined, path: string): Endpoint {
   if (method === 'POST') {
     if (path === '/v1/messages') return 'messages';
     if (path === '/v1/messages/count_tokens') return 'count_tokens';
-  } else if (method === 'GET' && (path === '/v1/models' || (path.startsWith('/v1/models/') && path.length > 11))) {
+  } else if (
+    method === 'GET' &&
+    (path === '/v1/models' || (path.startsWith('/v1/models/') && path.length > 11))
+  ) {
     return 'models';
   }
   return 'unknown';
@@ -66,7 +69,12 @@ function readBody(ex: Exchange, max: number): void {
   });
   req.on('end', () => {
     if (tooLarge || ex.done) return;
-    handleAttempt(ex, size === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    handleAttempt(
+      ex,
+      size === 0 ? undefined
+      : chunks.length === 1 ? chunks[0]
+      : Buffer.concat(chunks, size),
+    );
   });
 }
 

@@ -20,8 +20,12 @@ export class SimState {
   readonly stats = new StatsCollector();
   readonly limits: Limits;
   readonly script: Script;
-  /** Monotonic time (`performance.now()`) of the start or the last reset: origin of overload and acceleration windows. */
+  /** Monotonic real time (`performance.now()`) of the start or the last reset: the origin of simulated time. */
   epoch = performance.now();
+  /** Simulated ms per real ms (the `timeScale` option). */
+  readonly timeScale: number;
+  /** Incremented by `reset()`: attempts admitted before it no longer count in the statistics. */
+  generation = 0;
   /** Arrival index of the next attempt. */
   nextAttempt = 0;
   /** Exchanges whose connection is still open. */
@@ -37,7 +41,21 @@ export class SimState {
     this.knownModels = new Set(this.config.models);
     this.rng = new Rng(start.seed);
     this.script = new Script(start.script);
-    this.limits = new Limits(this.config, this.epoch);
+    this.timeScale = start.timeScale;
+    this.limits = new Limits(this.config);
+  }
+
+  /**
+   * Simulated ms since the start or the last reset: real time × `timeScale`. Every limit, window
+   * and latency works in this time; only the wire (timers, `retry-after`, header times) is real.
+   */
+  now(): number {
+    return (performance.now() - this.epoch) * this.timeScale;
+  }
+
+  /** Real ms for `simMs` simulated ms. */
+  toReal(simMs: number): number {
+    return simMs / this.timeScale;
   }
 
   /** Sets the port actually bound (when 0 was asked for). */
@@ -51,21 +69,22 @@ export class SimState {
     this.layer = layer;
     this.config = config;
     this.knownModels = new Set(config.models);
-    this.limits.reconfigure(config, performance.now());
+    this.limits.reconfigure(config, this.now());
   }
 
   reset(): void {
+    this.generation++;
     this.epoch = performance.now();
     this.nextAttempt = 0;
     this.rng = new Rng(this.start.seed);
     this.stats.clear();
-    this.limits.clear(this.epoch);
+    this.limits.clear();
     this.script.reset();
   }
 
-  /** The overload probability at monotonic time `now`: that of the first window containing it, else `overloadRate`. */
+  /** The overload probability at simulated time `now`: that of the first window containing it, else `overloadRate`. */
   overloadRate(now: number): number {
-    const t = now - this.epoch;
+    const t = now;
     for (const w of this.config.overloadWindows) {
       if (t >= w.startMs && t < w.endMs) return w.rate;
     }

@@ -3,11 +3,8 @@
  * public {@link SimulatorStats}.
  * @module
  */
-import type { SimulatorStats } from './types.js';
-
-function bump(record: Record<string, number>, key: string): void {
-  record[key] = (record[key] ?? 0) + 1;
-}
+import type { PoolStats, SimulatorStats } from './types.js';
+import { tally } from '../util/tally.js';
 
 /** Mutable counters behind `stats()`. */
 export class StatsCollector {
@@ -27,6 +24,11 @@ export class StatsCollector {
   retryAfterViolations = 0;
   inputTokens = 0;
   outputTokens = 0;
+  /** 429s by the limit that refused (see `SimulatorStats.refusals`). */
+  refusals: Record<string, number> = {};
+  /** Output tokens reserved at admission and given back at the end. */
+  reserved = 0;
+  refunded = 0;
   /** `byRetryCount[n]` = attempts that carried retry count `n`. */
   byRetryCount: number[] = [];
 
@@ -44,12 +46,16 @@ export class StatsCollector {
   }
 
   status(status: number): void {
-    bump(this.byStatus, String(status));
+    tally(this.byStatus, String(status));
+  }
+
+  refusal(key: string): void {
+    tally(this.refusals, key);
   }
 
   error(type: string, code: string | undefined): void {
-    bump(this.byErrorType, type);
-    if (code !== undefined) bump(this.byErrorCode, code);
+    tally(this.byErrorType, type);
+    if (code !== undefined) tally(this.byErrorCode, code);
   }
 
   /** Clears every counter but `inFlight` (requests still open stay counted until they end). */
@@ -60,7 +66,8 @@ export class StatsCollector {
     this.peakInFlight = inFlight;
   }
 
-  snapshot(): SimulatorStats {
+  /** The public statistics; `pools` comes from the limits. */
+  snapshot(pools: Record<string, PoolStats> = {}): SimulatorStats {
     const histogram: Record<string, number> = {};
     for (let n = 0; n < this.byRetryCount.length; n++) {
       const exactly = (this.byRetryCount[n] ?? 0) - (this.byRetryCount[n + 1] ?? 0);
@@ -86,6 +93,9 @@ export class StatsCollector {
         histogram,
       },
       tokens: { input: this.inputTokens, output: this.outputTokens },
+      refusals: { ...this.refusals },
+      outputTokens: { reserved: this.reserved, refunded: this.refunded },
+      pools,
     };
   }
 }

@@ -33,12 +33,19 @@ async function until<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
 describe('cli', () => {
   it('runs the simulator with flags, prints its URL and how to use it, and stops on shutdown', async () => {
     const { io, out, shutdown } = fakeIO();
-    const done = main(['sim', '--port', '0', '--scenario', 'burst', '--rpm', '120', '--seed', '7', '--retry-after-ms'], io);
+    const done = main(
+      ['sim', '--port', '0', '--scenario', 'burst', '--rpm', '120', '--seed', '7', '--retry-after-ms'],
+      io,
+    );
     const line = await until(() => out.find((l) => l.startsWith('Claude API simulator listening')));
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+) \(scenario burst\)$/.exec(line)?.[1];
     expect(url).toBeDefined();
     expect(out.join('\n')).toContain(`ANTHROPIC_BASE_URL=${url} ANTHROPIC_API_KEY=sk-sim-anything`);
-    const body = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+    const body = JSON.stringify({
+      model: 'claude-haiku-4-5',
+      max_tokens: 8,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const res = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'k' }, body });
     expect(res.status).toBe(200);
     expect(res.headers.get('anthropic-ratelimit-requests-limit')).toBe('120');
@@ -49,7 +56,13 @@ describe('cli', () => {
   });
 
   it('rejects bad flags with the usage and exit code 2', async () => {
-    for (const argv of [['sim', '--rpm', '0'], ['sim', '--overload-rate', 'x'], ['sim', '--scenario', 'chaos'], ['sim', '--nope'], ['frobnicate']]) {
+    for (const argv of [
+      ['sim', '--rpm', '0'],
+      ['sim', '--overload-rate', 'x'],
+      ['sim', '--scenario', 'chaos'],
+      ['sim', '--nope'],
+      ['frobnicate'],
+    ]) {
       const { io, err } = fakeIO();
       expect(await main(argv, io)).toBe(2);
       expect(err.join('\n')).toMatch(/Usage: claude-otel-gateway/);
@@ -70,13 +83,17 @@ describe('cli', () => {
   });
 
   it.skipIf(!existsSync('dist/cli.js'))('runs as the built bin and exits on SIGINT', async () => {
-    const child = spawn(process.execPath, ['dist/cli.js', 'sim', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/cli.js', 'sim', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let exitCode: number | null | undefined;
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exitCode = code))));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve((exitCode = code))),
+    );
     await until(() => (stdout.includes('listening on') || exitCode !== undefined ? true : undefined));
     expect(exitCode, `exited early: ${stderr}`).toBeUndefined();
     child.kill('SIGINT');

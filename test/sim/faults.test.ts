@@ -46,7 +46,9 @@ describe('server errors and broken connections', () => {
     sim.update({ errorRates: { api_error: 0, timeout_error: 1 } });
     const e504 = await rejection(client.messages.create(params()));
     expect(e504).toBeInstanceOf(Anthropic.GatewayTimeoutError);
-    expect(e504.error).toEqual(errorJson('timeout_error', 'Request timed out. Please try again.', e504.requestID));
+    expect(e504.error).toEqual(
+      errorJson('timeout_error', 'Request timed out. Please try again.', e504.requestID),
+    );
   });
 
   it('resets connections', async () => {
@@ -70,13 +72,18 @@ describe('server errors and broken connections', () => {
     const sim = await start({ latency: { ttftMs: 60_000, msPerToken: 0 } });
     sim.enqueue({ kind: 'hang' }, { kind: 'hang' });
     const client = sdk(sim);
-    const pending = [client.messages.create(params()), client.messages.create(params()), client.messages.create(params())].map(rejection);
+    const pending = [
+      client.messages.create(params()),
+      client.messages.create(params()),
+      client.messages.create(params()),
+    ].map(rejection);
     await sleep(50);
     expect(sim.stats().inFlight).toBe(3);
     const t = performance.now();
     await sim.close();
     expect(performance.now() - t).toBeLessThan(500);
-    for (const error of await Promise.all(pending)) expect(error).toBeInstanceOf(Anthropic.APIConnectionError);
+    for (const error of await Promise.all(pending))
+      expect(error).toBeInstanceOf(Anthropic.APIConnectionError);
     expect(sim.stats().inFlight).toBe(0);
     await sim.close(); // idempotent
   });
@@ -96,12 +103,19 @@ describe('server errors and broken connections', () => {
 
 describe('determinism', () => {
   async function run(options: SimulatorOptions) {
-    const sim = await start({ ...FAST, overloadRate: 0.3, errorRates: { api_error: 0.1, timeout_error: 0.1, streamErrorAfterContent: 0.2 }, ...options });
+    const sim = await start({
+      ...FAST,
+      overloadRate: 0.3,
+      errorRates: { api_error: 0.1, timeout_error: 0.1, streamErrorAfterContent: 0.2 },
+      ...options,
+    });
     const seen: string[] = [];
     for (let i = 0; i < 40; i++) {
       const res = await call(sim, '/v1/messages', params({ stream: i % 2 === 0 }));
       const id = /"id":"(msg_\w+)"/.exec(res.text)?.[1] ?? '-';
-      seen.push(`${res.status} ${res.headers.get('request-id')} ${id} ${res.text.includes('event: error') ? 'stream-error' : ''}`);
+      seen.push(
+        `${res.status} ${res.headers.get('request-id')} ${id} ${res.text.includes('event: error') ? 'stream-error' : ''}`,
+      );
     }
     return seen;
   }

@@ -62,12 +62,23 @@ export async function call(
   return { status: res.status, headers: res.headers, text, json };
 }
 
+/** What the tests read of a rejection: an SDK error's fields (absent on other errors). */
+export type Rejection = Error & {
+  status: number;
+  headers: Headers;
+  error: { error: { type: string; message: string; details?: unknown } } & Record<string, unknown>;
+  requestID: string;
+  type?: string;
+  errorCode?: string;
+  cause?: unknown;
+};
+
 /** The error a promise rejects with (fails if it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<any> {
+export async function rejection(promise: Promise<unknown>): Promise<Rejection> {
   try {
     await promise;
   } catch (error) {
-    return error;
+    return error as Rejection;
   }
   throw new Error('expected a rejection');
 }

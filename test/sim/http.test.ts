@@ -21,7 +21,9 @@ describe('auth', () => {
     expect(res.headers.get('anthropic-organization-id')).toBe(DEFAULT_ORGANIZATION_ID);
     expect(res.headers.get('anthropic-ratelimit-requests-limit')).toBeNull();
 
-    const error = await rejection(sdk(sim, { apiKey: null, defaultHeaders: { Authorization: null } }).messages.create(params()));
+    const error = await rejection(
+      sdk(sim, { apiKey: null, defaultHeaders: { Authorization: null } }).messages.create(params()),
+    );
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
     expect(error.status).toBe(401);
     expect(error.type).toBe('authentication_error');
@@ -29,7 +31,10 @@ describe('auth', () => {
   });
 
   it('accepts Authorization: Bearer (what the SDK sends) and x-api-key', async () => {
-    const sim = await start({ script: (info) => (JSON.stringify(info).includes('sk-') ? { kind: 'error', status: 500, message: 'leaked' } : undefined) });
+    const sim = await start({
+      script: (info) =>
+        JSON.stringify(info).includes('sk-') ? { kind: 'error', status: 500, message: 'leaked' } : undefined,
+    });
     const message = await sdk(sim).messages.create(params());
     expect(message.type).toBe('message');
     expect((await call(sim, '/v1/messages', params(), { authorization: 'Bearer sk-raw' })).status).toBe(200);
@@ -46,7 +51,10 @@ describe('validation', () => {
     [{ model: MODEL, max_tokens: 5 }, 'messages: Field required'],
     [{ model: MODEL, max_tokens: 5, messages: [] }, 'messages: at least one message is required'],
     [{ model: MODEL, messages: [{ role: 'user', content: 'x' }] }, 'max_tokens: Field required'],
-    [{ model: MODEL, max_tokens: 0, messages: [{ role: 'user', content: 'x' }] }, 'max_tokens: Input should be greater than or equal to 1'],
+    [
+      { model: MODEL, max_tokens: 0, messages: [{ role: 'user', content: 'x' }] },
+      'max_tokens: Input should be greater than or equal to 1',
+    ],
   ])('answers 400 invalid_request_error for %j', async (body, message) => {
     const sim = await start();
     const res = await call(sim, '/v1/messages', body);
@@ -56,9 +64,13 @@ describe('validation', () => {
 
   it('surfaces 400 as BadRequestError through the SDK', async () => {
     const sim = await start();
-    const error = await rejection(sdk(sim).messages.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] } as never));
+    const error = await rejection(
+      sdk(sim).messages.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] } as never),
+    );
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
-    expect(error.error).toEqual(errorJson('invalid_request_error', 'max_tokens: Field required', error.requestID));
+    expect(error.error).toEqual(
+      errorJson('invalid_request_error', 'max_tokens: Field required', error.requestID),
+    );
   });
 
   it('answers 404 not_found_error for an unknown model and an unknown path', async () => {
@@ -74,7 +86,9 @@ describe('validation', () => {
   it('answers 413 as an HTML page past maxBodyBytes, and keeps the connection usable', async () => {
     const sim = await start({ maxBodyBytes: 2048 });
     const client = sdk(sim);
-    const error = await rejection(client.messages.create(params({ messages: [{ role: 'user', content: 'x'.repeat(300_000) }] })));
+    const error = await rejection(
+      client.messages.create(params({ messages: [{ role: 'user', content: 'x'.repeat(300_000) }] })),
+    );
     expect(error).toBeInstanceOf(Anthropic.ContentTooLargeError);
     expect(error.status).toBe(413);
     expect(error.message).toContain('413 Request Entity Too Large');
@@ -89,14 +103,24 @@ describe('validation', () => {
 
   it('answers 413 for a real body over the documented 32 MB', async () => {
     const sim = await start();
-    const error = await rejection(sdk(sim).messages.create(params({ messages: [{ role: 'user', content: 'z'.repeat(32 * 1024 * 1024) }] })));
+    const error = await rejection(
+      sdk(sim).messages.create(
+        params({ messages: [{ role: 'user', content: 'z'.repeat(32 * 1024 * 1024) }] }),
+      ),
+    );
     expect(error).toBeInstanceOf(Anthropic.ContentTooLargeError);
   });
 });
 
 describe('headers', () => {
   it('sends request-id, organization id and every rate-limit header in the API formats', async () => {
-    const sim = await start({ requestsPerMinute: 600, burst: 5, inputTokensPerMinute: 50_000, outputTokensPerMinute: 8_000, organizationId: 'org-sim-1' });
+    const sim = await start({
+      requestsPerMinute: 600,
+      burst: 5,
+      inputTokensPerMinute: 50_000,
+      outputTokensPerMinute: 8_000,
+      organizationId: 'org-sim-1',
+    });
     const { data, response } = await sdk(sim).messages.create(params()).withResponse();
     expect(data.usage.output_tokens).toBe(16);
     const h = response.headers;
@@ -130,7 +154,12 @@ describe('other endpoints', () => {
     const page = await client.models.list({ limit: 2 });
     expect(page.has_more).toBe(true);
     const info = await client.models.retrieve('claude-opus-4-1');
-    expect(info).toMatchObject({ type: 'model', id: 'claude-opus-4-1', display_name: 'Claude Opus 4.1', line: 'opus' });
+    expect(info).toMatchObject({
+      type: 'model',
+      id: 'claude-opus-4-1',
+      display_name: 'Claude Opus 4.1',
+      line: 'opus',
+    });
     expect(await rejection(client.models.retrieve('claude-x'))).toBeInstanceOf(Anthropic.NotFoundError);
     expect(sim.stats().byStatus).toEqual({ '200': 4, '404': 1 });
   });
@@ -138,7 +167,10 @@ describe('other endpoints', () => {
   it('counts tokens like usage.input_tokens', async () => {
     const sim = await start();
     const client = sdk(sim);
-    const body = { model: MODEL, messages: [{ role: 'user' as const, content: 'Count these words, please.' }] };
+    const body = {
+      model: MODEL,
+      messages: [{ role: 'user' as const, content: 'Count these words, please.' }],
+    };
     const counted = await client.messages.countTokens(body);
     const message = await client.messages.create({ ...body, max_tokens: 10 });
     expect(counted.input_tokens).toBe(message.usage.input_tokens);

@@ -3,6 +3,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { call, FAST, errorJson, params, rejection, sdk, sleep, useSimulators } from './helpers.js';
 
+type ErrorBody = { error: { message: string; details?: unknown } };
+
 const start = useSimulators();
 
 describe('request rate limit', () => {
@@ -62,7 +64,12 @@ describe('request rate limit', () => {
     expect((await call(sim, '/v1/messages', params({ model: 'claude-opus-4-1' }), a)).status).toBe(200);
     expect((await call(sim, '/v1/messages', params(), { 'x-api-key': 'sk-b' })).status).toBe(200);
     expect((await call(sim, '/v1/models', undefined, a)).status).toBe(200);
-    const counted = await call(sim, '/v1/messages/count_tokens', { model: params().model, messages: params().messages }, a);
+    const counted = await call(
+      sim,
+      '/v1/messages/count_tokens',
+      { model: params().model, messages: params().messages },
+      a,
+    );
     expect(counted.status).toBe(429);
     expect(counted.headers.get('retry-after')).toBe('1');
   });
@@ -112,8 +119,12 @@ describe('acceleration limit', () => {
   it('refuses a sharp burst far above the floor with ramp_limit_exceeded', async () => {
     const sim = await start({ ...FAST, acceleration: { windowMs: 1000, floor: 3, factor: 2 } });
     const client = sdk(sim);
-    const results = await Promise.allSettled(Array.from({ length: 20 }, () => client.messages.create(params())));
-    const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => client.messages.create(params())),
+    );
+    const refused = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason);
     expect(results.length - refused.length).toBe(3);
     expect(refused).toHaveLength(17);
     const error = refused[0];
@@ -131,7 +142,12 @@ describe('acceleration limit', () => {
     const client = sdk(sim);
     sim.reset(); // windows start now
     const t0 = performance.now();
-    for (const [window, count] of [[0, 2], [1, 4], [2, 8], [3, 16]] as const) {
+    for (const [window, count] of [
+      [0, 2],
+      [1, 4],
+      [2, 8],
+      [3, 16],
+    ] as const) {
       await sleep(Math.max(0, t0 + window * 250 + 60 - performance.now()));
       await Promise.all(Array.from({ length: count }, () => client.messages.create(params())));
     }
@@ -156,7 +172,7 @@ describe('spend limits', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBeNull();
     expect(res.headers.get('retry-after-ms')).toBeNull();
-    expect((res.json as any).error.details).toEqual({ error_code: 'contract_spend_limit_reached' });
+    expect((res.json as ErrorBody).error.details).toEqual({ error_code: 'contract_spend_limit_reached' });
     const error = await rejection(sdk(sim).messages.create(params()));
     expect(error).toBeInstanceOf(Anthropic.ContractSpendLimitReachedError);
   });

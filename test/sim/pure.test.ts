@@ -1,7 +1,13 @@
 // Pure logic of the simulator, without timers or sockets: buckets, the acceleration windows, the
 // PRNG, statistics and message content.
 import { describe, expect, it } from 'vitest';
-import { createRamp, rampAdmissionBound, rampAdmit, rampAllowance, rampWait } from '../../src/sim/acceleration.js';
+import {
+  createRamp,
+  rampAdmissionBound,
+  rampAdmit,
+  rampAllowance,
+  rampWait,
+} from '../../src/sim/acceleration.js';
 import { createBucket, msToFull, reconfigure, take, waitFor } from '../../src/sim/buckets.js';
 import { estimateInputTokens, messageJson, streamPlan, tokenText } from '../../src/sim/content.js';
 import { rfc3339Ceil } from '../../src/sim/limits.js';
@@ -115,17 +121,35 @@ describe('StatsCollector', () => {
 });
 
 describe('content', () => {
-  const plan = { id: 'msg_01x', model: 'claude-haiku-4-5', inputTokens: 9, outputTokens: 5, stopReason: 'end_turn' as const };
+  const plan = {
+    id: 'msg_01x',
+    model: 'claude-haiku-4-5',
+    inputTokens: 9,
+    outputTokens: 5,
+    stopReason: 'end_turn' as const,
+  };
 
   it('estimates input tokens deterministically', () => {
-    const body = { system: 'abcd', messages: [{ role: 'user', content: 'x'.repeat(40) }, { role: 'user', content: [{ type: 'text', text: 'y'.repeat(8) }] }] };
+    const body = {
+      system: 'abcd',
+      messages: [
+        { role: 'user', content: 'x'.repeat(40) },
+        { role: 'user', content: [{ type: 'text', text: 'y'.repeat(8) }] },
+      ],
+    };
     expect(estimateInputTokens(body)).toBe(Math.ceil(52 / 4) + 6);
     expect(estimateInputTokens({ messages: [] })).toBe(1);
   });
 
   it('builds a message shaped like the SDK type', () => {
     const m = JSON.parse(messageJson(plan));
-    expect(m).toMatchObject({ id: 'msg_01x', type: 'message', role: 'assistant', stop_reason: 'end_turn', stop_sequence: null });
+    expect(m).toMatchObject({
+      id: 'msg_01x',
+      type: 'message',
+      role: 'assistant',
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+    });
     expect(m.content).toEqual([{ type: 'text', text: tokenText(0, 5), citations: null }]);
     expect(m.usage).toMatchObject({ input_tokens: 9, output_tokens: 5, cache_read_input_tokens: 0 });
   });
@@ -133,11 +157,22 @@ describe('content', () => {
   it('plans streams in the documented order with latency-model due times', () => {
     const s = streamPlan(plan, 100, 10);
     const events = s.frames.map((f) => /^event: (\S+)/.exec(f)?.[1]);
-    expect(events).toEqual(['message_start', 'content_block_start', 'ping', ...Array(5).fill('content_block_delta'), 'content_block_stop', 'message_delta', 'message_stop']);
+    expect(events).toEqual([
+      'message_start',
+      'content_block_start',
+      'ping',
+      ...Array(5).fill('content_block_delta'),
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
     expect(s.due).toEqual([0, 0, 0, 100, 110, 120, 130, 140, 150, 150, 150]);
     const long = streamPlan({ ...plan, outputTokens: 1000 }, 0, 0);
     expect(long.deltas).toBe(64);
-    const text = long.frames.slice(3, 67).map((f) => JSON.parse(f.split('data: ')[1]!).delta.text).join('');
+    const text = long.frames
+      .slice(3, 67)
+      .map((f) => JSON.parse(f.split('data: ')[1]!).delta.text)
+      .join('');
     expect(text).toBe(tokenText(0, 1000));
   });
 

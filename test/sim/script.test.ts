@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { SimulatorOptionsError, type AttemptInfo } from '../../src/sim/index.js';
 import { call, FAST, errorJson, MODEL, params, rejection, sdk, useSimulators } from './helpers.js';
 
+type ErrorBody = { error: { message: string; details?: unknown } };
+
 const start = useSimulators();
 
 describe('scripted errors', () => {
@@ -32,9 +34,18 @@ describe('scripted errors', () => {
 
   it('sends error codes, retry-after, retry-after-ms and x-should-retry as scripted', async () => {
     const sim = await start({ ...FAST });
-    sim.enqueue({ kind: 'error', status: 429, errorCode: 'ramp_limit_exceeded', retryAfterSec: 3, retryAfterMs: 2500, message: 'slow down' });
+    sim.enqueue({
+      kind: 'error',
+      status: 429,
+      errorCode: 'ramp_limit_exceeded',
+      retryAfterSec: 3,
+      retryAfterMs: 2500,
+      message: 'slow down',
+    });
     const res = await call(sim, '/v1/messages', params());
-    expect(res.json).toEqual(errorJson('rate_limit_error', 'slow down', res.headers.get('request-id')!, 'ramp_limit_exceeded'));
+    expect(res.json).toEqual(
+      errorJson('rate_limit_error', 'slow down', res.headers.get('request-id')!, 'ramp_limit_exceeded'),
+    );
     expect(res.headers.get('retry-after')).toBe('3');
     expect(res.headers.get('retry-after-ms')).toBe('2500');
     expect((await call(sim, '/v1/messages', params())).status).toBe(200); // within the scripted hold
@@ -85,7 +96,14 @@ describe('queue and function', () => {
       retryCount: 0,
       body: params({ stream: false }),
     });
-    expect(infos[1]).toMatchObject({ attempt: 1, method: 'GET', path: '/v1/models', endpoint: 'models', model: undefined, body: undefined });
+    expect(infos[1]).toMatchObject({
+      attempt: 1,
+      method: 'GET',
+      path: '/v1/models',
+      endpoint: 'models',
+      model: undefined,
+      body: undefined,
+    });
     expect(infos[2]).toMatchObject({ attempt: 2, endpoint: 'messages', body: undefined });
     expect(JSON.stringify(infos)).not.toMatch(/sk-/);
   });
@@ -94,7 +112,9 @@ describe('queue and function', () => {
     const sim = await start({
       ...FAST,
       script: (info) =>
-        info.retryCount < 2 && (info.body as { metadata?: unknown }).metadata ? { kind: 'error', status: 529, retryAfterMs: 5 } : undefined,
+        info.retryCount < 2 && (info.body as { metadata?: unknown }).metadata ?
+          { kind: 'error', status: 529, retryAfterMs: 5 }
+        : undefined,
     });
     const client = sdk(sim, { maxRetries: 3 });
     await client.messages.create(params({ metadata: { user_id: 'u1' } }));
@@ -109,10 +129,17 @@ describe('queue and function', () => {
 
   it('delays, forces success past limits, and maps stream faults on non-streaming requests', async () => {
     const sim = await start({ ...FAST, spendLimit: 'enforced' });
-    sim.enqueue({ kind: 'delay', ms: 150 }, { kind: 'ok' }, { kind: 'stream-error', afterDeltas: 1 }, { kind: 'stream-cut', afterDeltas: 1 });
+    sim.enqueue(
+      { kind: 'delay', ms: 150 },
+      { kind: 'ok' },
+      { kind: 'stream-error', afterDeltas: 1 },
+      { kind: 'stream-cut', afterDeltas: 1 },
+    );
     const client = sdk(sim);
     const t = performance.now();
-    expect(await rejection(client.messages.create(params()))).toBeInstanceOf(Anthropic.EnforcedSpendLimitReachedError);
+    expect(await rejection(client.messages.create(params()))).toBeInstanceOf(
+      Anthropic.EnforcedSpendLimitReachedError,
+    );
     expect(performance.now() - t).toBeGreaterThanOrEqual(140);
     expect((await client.messages.create(params())).type).toBe('message');
     expect(await rejection(client.messages.create(params()))).toBeInstanceOf(Anthropic.OverloadedError);
@@ -125,6 +152,8 @@ describe('queue and function', () => {
     expect(() => sim.enqueue({ kind: 'hang', status: 500 } as never)).toThrow(/enqueue\[0\]\.status/);
     const res = await call(sim, '/v1/messages', params());
     expect(res.status).toBe(500);
-    expect((res.json as any).error.message).toMatch(/^Simulator script failed: Invalid simulator option `script\(\)\.ms`/);
+    expect((res.json as ErrorBody).error.message).toMatch(
+      /^Simulator script failed: Invalid simulator option `script\(\)\.ms`/,
+    );
   });
 });

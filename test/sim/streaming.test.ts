@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { call, params, rejection, sdk, useSimulators } from './helpers.js';
 
 const start = useSimulators();
-const ORDER = ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop'];
+const ORDER = [
+  'message_start',
+  'content_block_start',
+  'content_block_delta',
+  'content_block_stop',
+  'message_delta',
+  'message_stop',
+];
 const collapse = (types: string[]) => types.filter((t, i) => t !== types[i - 1]);
 const OVERLOADED = { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } };
 
@@ -18,26 +25,48 @@ describe('streaming', () => {
     const message = await stream.finalMessage();
     expect(collapse(types)).toEqual(ORDER);
     expect(types.filter((t) => t === 'content_block_delta')).toHaveLength(12);
-    expect(message).toMatchObject({ type: 'message', role: 'assistant', model: params().model, stop_reason: 'end_turn' });
+    expect(message).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      model: params().model,
+      stop_reason: 'end_turn',
+    });
     expect(message.id).toMatch(/^msg_01/);
     expect(message.usage.output_tokens).toBe(12);
-    expect(message.content[0]).toMatchObject({ type: 'text', text: expect.stringMatching(/^Simulated reply/) });
+    expect(message.content[0]).toMatchObject({
+      type: 'text',
+      text: expect.stringMatching(/^Simulated reply/),
+    });
   });
 
   it('streams exact event shapes through create({ stream: true })', async () => {
     const sim = await start();
     const stream = await sdk(sim).messages.create({ ...params({ max_tokens: 3 }), stream: true });
-    const events: any[] = [];
+    const events: Anthropic.RawMessageStreamEvent[] = [];
     for await (const event of stream) events.push(event);
+    const first = events[0] as Anthropic.RawMessageStartEvent;
     expect(collapse(events.map((e) => e.type))).toEqual(ORDER);
-    expect(events[0].message).toMatchObject({ type: 'message', content: [], stop_reason: null, usage: { output_tokens: 1 } });
-    expect(events[1]).toEqual({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: null } });
-    expect(events[2]).toEqual({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Simulated' } });
+    expect(first.message).toMatchObject({
+      type: 'message',
+      content: [],
+      stop_reason: null,
+      usage: { output_tokens: 1 },
+    });
+    expect(events[1]).toEqual({
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'text', text: '', citations: null },
+    });
+    expect(events[2]).toEqual({
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text: 'Simulated' },
+    });
     expect(events.at(-2)).toEqual({
       type: 'message_delta',
       delta: { stop_reason: 'max_tokens', stop_sequence: null, stop_details: null, container: null },
       usage: {
-        input_tokens: events[0].message.usage.input_tokens,
+        input_tokens: first.message.usage.input_tokens,
         cache_creation_input_tokens: 0,
         cache_read_input_tokens: 0,
         output_tokens: 3,
@@ -57,7 +86,16 @@ describe('streaming', () => {
     expect(res.headers.get('anthropic-ratelimit-requests-remaining')).not.toBeNull();
     const frames = res.text.trim().split('\n\n');
     const names = frames.map((f) => /^event: (\S+)\ndata: /.exec(f)?.[1]);
-    expect(names).toEqual(['message_start', 'content_block_start', 'ping', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+    expect(names).toEqual([
+      'message_start',
+      'content_block_start',
+      'ping',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
     for (const f of frames) expect(JSON.parse(f.split('data: ')[1]!).type).toBe(/^event: (\S+)/.exec(f)?.[1]);
   });
 });
@@ -74,7 +112,11 @@ describe('stream faults', () => {
     expect(error.type).toBe('overloaded_error');
     expect(error.error).toEqual(OVERLOADED);
     expect(types).toEqual([]);
-    expect(sim.stats()).toMatchObject({ streamErrors: 1, byStatus: { '200': 1 }, byErrorType: { overloaded_error: 1 } });
+    expect(sim.stats()).toMatchObject({
+      streamErrors: 1,
+      byStatus: { '200': 1 },
+      byErrorType: { overloaded_error: 1 },
+    });
   });
 
   it('sends event: error after some content', async () => {
@@ -89,7 +131,13 @@ describe('stream faults', () => {
     );
     expect(error).toBeInstanceOf(Anthropic.APIError);
     expect(error.error).toEqual(OVERLOADED);
-    expect(types).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta']);
+    expect(types).toEqual([
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_delta',
+    ]);
   });
 
   it('cuts the connection before message_stop', async () => {
@@ -102,7 +150,12 @@ describe('stream faults', () => {
     const error = await rejection(stream.finalMessage());
     expect(error).toBeInstanceOf(Error);
     expect(String(error.message)).toMatch(/terminated/);
-    expect(types).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta']);
+    expect(types).toEqual([
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+    ]);
 
     const raw = await client.messages.create({ ...params(), stream: true });
     const seen: string[] = [];
