@@ -7,11 +7,12 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Throttle } from '../classify/classify.js';
 import type { SeenBuckets } from '../attempt/rate-limit-headers.js';
+import { monotonicNow, toEpoch } from '../delay/clock.js';
 import { sleep } from '../delay/sleep.js';
 import { initialKeyState, type KeyState, type LimiterSettings } from './key-state.js';
 import { admitWait, dispatch, type AttemptCost, type Dispatch } from './policy/admit.js';
 import { PACED_BUCKET_NAMES, type BucketName } from './policy/buckets.js';
-import { grow, hold, reportHeaders, reportSuccess, reportThrottle } from './policy/report.js';
+import { grow, reportHeaders, reportSuccess, reportThrottle } from './policy/report.js';
 
 export type { AttemptCost } from './policy/admit.js';
 
@@ -46,7 +47,7 @@ export class Admission {
   constructor(
     readonly model: string,
     private readonly settings: LimiterSettings,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
     private readonly random: () => number = Math.random,
   ) {
     this.state = initialKeyState(settings, now());
@@ -65,7 +66,7 @@ export class Admission {
       limit: this.queue.concurrency,
       active: this.queue.activeCount,
       queued: this.queue.pendingCount,
-      holdUntil: this.state.holdUntil > now ? this.state.holdUntil : 0,
+      holdUntil: this.state.holdUntil > now ? Math.round(toEpoch(this.state.holdUntil)) : 0,
       remaining,
     };
   }
@@ -136,11 +137,6 @@ export class Admission {
   /** The rate-limit headers of the response to an admitted attempt. */
   observe(buckets: SeenBuckets, ticket: Ticket): void {
     reportHeaders(this.state, buckets, ticket, this.now());
-  }
-
-  /** Holds every attempt for this key+model until `ms` from now. */
-  hold(ms: number): void {
-    hold(this.state, ms, this.now());
   }
 
   onSuccess(): void {

@@ -9,7 +9,8 @@ import { initialConcurrency, type ConcurrencySettings, type ConcurrencyState } f
 import { initialOutage, type OutageSettings, type OutageState } from './policy/outage.js';
 
 /** The settings the decisions read. */
-export type LimiterSettings = ConcurrencySettings & OutageSettings & { readonly concurrencyInitial: number };
+export type LimiterSettings = ConcurrencySettings &
+  OutageSettings & { readonly concurrencyInitial: number; readonly maxRetryAfterMs: number };
 
 export interface KeyState {
   concurrency: ConcurrencyState;

@@ -35,15 +35,42 @@ export function classifyConnectionError(error: unknown, idempotent: boolean): Cl
   return classifyFailure({ connection: connectionKind(error), idempotent });
 }
 
+/** How much of an error body the gateway reads to classify it (the API's envelope is far smaller). */
+export const ERROR_BODY_PEEK_BYTES = 64 * 1024;
+
+/** The first `limit` bytes of `response`'s body as text; the rest is left unread. */
+async function headText(response: Response, limit: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const decoder = new TextDecoder();
+  let text = '';
+  let read = 0;
+  try {
+    while (read < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      read += value.byteLength;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // A body that fails or is cut mid-way: classify what arrived.
+  } finally {
+    void reader.cancel().catch(() => {});
+  }
+  return text;
+}
+
 /**
- * Reads an error response (small: the API's error envelope, or the edge's HTML page for 413) and
- * classifies it. The returned response is a fresh copy, since this one's body is consumed.
+ * Reads the start of an error response (the API's error envelope, or the edge's HTML page for 413)
+ * and classifies it. The SDK gets an untouched clone, to build its typed error from whatever the
+ * status (a `Response` rebuilt from a status over 599 would throw).
  */
 export async function readFailedResponse(
   response: Response,
   now: number,
 ): Promise<Extract<AttemptFailureOutcome, { kind: 'failed-response' }>> {
-  const text = await response.text().catch(() => '');
+  const copy = response.clone();
+  const text = await headText(response, ERROR_BODY_PEEK_BYTES);
   const classification = classifyFailure({
     status: response.status,
     ...parseEnvelope(text),
@@ -51,11 +78,7 @@ export async function readFailedResponse(
   });
   return {
     kind: 'failed-response',
-    response: new Response(text, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    }),
+    response: copy,
     classification,
     retryAfterMs: parseRetryAfter(response.headers, now),
   };

@@ -14,7 +14,7 @@ export class DeadlineExceeded extends Error {
 
 export class CallSignal {
   readonly signal: AbortSignal;
-  /** Epoch ms by which the call must end; `Infinity` for none. */
+  /** Monotonic ms by which the call must end; `Infinity` for none. */
   readonly deadline: number;
   private readonly controller = new AbortController();
   private readonly timer: ReturnType<typeof setTimeout> | undefined;

@@ -19,6 +19,7 @@ import type { GatewayMetrics } from '../trace/metrics.js';
 import type { TelemetrySource } from '../trace/providers.js';
 import * as A from '../trace/semconv.js';
 import { CallSignal } from './call-signal.js';
+import { monotonicNow } from '../delay/clock.js';
 
 /** What a call needs from its gateway. */
 export interface GatewayCore {
@@ -91,7 +92,7 @@ export class Call {
     readonly parse: (response: Response) => Promise<UsageLike | unknown>,
   ) {
     const { config } = core;
-    const started = Date.now();
+    const started = monotonicNow();
     const body = bodyObject(options.body);
     this.model = typeof body?.model === 'string' ? body.model : undefined;
     this.admission = core.admissionFor(

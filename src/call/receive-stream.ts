@@ -3,6 +3,8 @@
  * is retried without the consumer seeing it; otherwise hand the SDK a body that replays the peek
  * and holds the slot and the spans until the consumer's read ends.
  */
+import { APIConnectionError } from '@anthropic-ai/sdk';
+import { withBody } from '../attempt/rebuild.js';
 import { classifyFailure } from '../classify/classify.js';
 import { classifyConnectionError } from '../attempt/outcome.js';
 import { peekStream, trackedBody, type StreamEnd } from '../attempt/stream.js';
@@ -44,7 +46,7 @@ export async function receiveStream(call: Call, sent: SentAttempt, response: Res
   if (peeked.ended && !peeked.complete) {
     // Cut before any content: nothing reached the consumer, so it is safe to send again.
     ticket.release();
-    throw connectionFailure(new Error('stream ended before any content'));
+    throw connectionFailure(new APIConnectionError({ message: 'Stream ended before any content.' }));
   }
   if (peeked.errorBeforeContent !== undefined) {
     // An `event: error` before any content: nothing reached the consumer, so retry it.
@@ -52,10 +54,7 @@ export async function receiveStream(call: Call, sent: SentAttempt, response: Res
     ticket.release();
     const classification = classifyFailure({ errorType: peeked.errorBeforeContent });
     if (classification.throttle !== 'none') call.admission.onThrottle(classification.throttle);
-    const replay = new Response(concat(peeked.chunks), {
-      status: response.status,
-      headers: response.headers,
-    });
+    const replay = withBody(response, concat(peeked.chunks));
     const failure = new AttemptFailure(
       { kind: 'failed-response', response: replay, classification, retryAfterMs: undefined },
       span,
@@ -89,9 +88,5 @@ export async function receiveStream(call: Call, sent: SentAttempt, response: Res
       firstChunkMs,
     });
   };
-  return new Response(trackedBody(peeked, reader, onEnd, markFirst), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
+  return withBody(response, trackedBody(peeked, reader, onEnd, markFirst));
 }

@@ -4,6 +4,7 @@
  * {@link AttemptFailure} for the retry loop. The slot is freed and the span ended on every path.
  */
 import type { MiddlewareNext } from '@anthropic-ai/sdk';
+import { APIConnectionError } from '@anthropic-ai/sdk';
 import { AbortError as StopRetrying } from 'p-retry';
 import type { Ticket } from '../admit/admission.js';
 import { classifyConnectionError, readFailedResponse } from '../attempt/outcome.js';
@@ -46,16 +47,41 @@ function recordDuration(call: Call, sentAt: number, status?: number, errorType?:
 /** Runs attempt `attemptNumber` (from 1, as p-retry counts). */
 export async function runAttempt(call: Call, next: MiddlewareNext, attemptNumber: number): Promise<Response> {
   const retry = attemptNumber - 1;
-  const callSignal = call.signal.signal;
   const queuedAt = Date.now();
-  const ticket = await call.admission.acquire(call.cost, callSignal);
+  const ticket = await call.admission.acquire(call.cost, call.signal.signal);
   call.queueWaitMs += ticket.waitedMs;
   call.trace.queued(queuedAt, queuedAt + ticket.waitedMs, ticket.limitAtQueue, ticket.queueDepthAtQueue);
   call.attempts++;
   const span = call.trace.attempt(retry);
-  const { request, controller } = attemptRequest(call.request, retry, callSignal);
+  try {
+    return await sendAttempt(call, next, { ticket, span, retry, sentAt: performance.now() });
+  } catch (error) {
+    // The attempt's one way out on a throw: its slot is free; its span ends now unless the retry
+    // loop still has to answer it (a failure it may retry ends its span with the answer).
+    ticket.release();
+    if (error instanceof AttemptFailure) throw error;
+    span.end();
+    throw error instanceof StopRetrying || call.signal.signal.aborted ? error : unexpected(error);
+  }
+}
+
+/**
+ * An error of the gateway's own while it read an answer (never the application's middleware's, nor
+ * a failed fetch: those are classified): the caller gets the SDK's connection error, not a bare
+ * `TypeError`, and it is not retried.
+ */
+function unexpected(error: unknown): StopRetrying {
+  const message = `Claude gateway: could not read the response (${error instanceof Error ? error.message : String(error)})`;
+  return new StopRetrying(
+    new APIConnectionError({ message, cause: error instanceof Error ? error : undefined }),
+  );
+}
+
+/** Sends the attempt and reads its answer, up to the response the SDK gets or the failure. */
+async function sendAttempt(call: Call, next: MiddlewareNext, sent: SentAttempt): Promise<Response> {
+  const { span, retry, sentAt } = sent;
+  const { request, controller } = attemptRequest(call.request, retry, call.signal.signal);
   span.inject(request.headers);
-  const sentAt = performance.now();
   const timeoutMs = attemptTimeoutMs(call.sdkTimeoutMs);
   const timer = setTimeout(() => controller.abort(attemptTimeoutReason(timeoutMs)), timeoutMs);
   let response: Response;
@@ -63,30 +89,36 @@ export async function runAttempt(call: Call, next: MiddlewareNext, attemptNumber
     response = await span.run(() => next(request));
   } catch (error) {
     clearTimeout(timer);
-    ticket.release();
-    const classification = classifyConnectionError(error, call.idempotent);
-    recordDuration(call, sentAt, undefined, classification.errorType);
-    if (callSignal.aborted) {
-      span.end();
-      throw error; // p-retry rejects with the signal's reason
-    }
-    const failure = new AttemptFailure({ kind: 'failed-connection', error, classification }, span, retry);
-    if (!classification.retryable) {
-      failure.close({ giveUp: 'not_retryable' });
-      throw new StopRetrying(error instanceof Error ? error : new Error(String(error)));
-    }
-    throw failure;
+    throw connectionFailure(call, sent, error);
   }
-  clearTimeout(timer); // headers arrived: the SDK's timeout covers no more than that either
   recordDuration(call, sentAt, response.status);
   span.response(response);
-  guard('reading rate-limit headers', () => call.admission.observe(readBuckets(response.headers), ticket));
-  const sent: SentAttempt = { ticket, span, retry, sentAt };
-  if (response.ok)
-    return call.stream && response.body ?
-        receiveStream(call, sent, response)
-      : receiveSuccess(call, sent, response);
-  return receiveFailure(call, sent, response);
+  guard('reading rate-limit headers', () =>
+    call.admission.observe(readBuckets(response.headers), sent.ticket),
+  );
+  if (!response.ok) {
+    // The timer stays armed while the gateway reads the error body: it may stall too.
+    try {
+      return await receiveFailure(call, sent, response);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  clearTimeout(timer); // a success's headers arrived: the SDK's timeout covers no more either
+  return call.stream && response.body ?
+      receiveStream(call, sent, response)
+    : receiveSuccess(call, sent, response);
+}
+
+/** A request that got no response: a failure the loop may retry, or the end of the call. */
+function connectionFailure(call: Call, { span, retry, sentAt }: SentAttempt, error: unknown): unknown {
+  const classification = classifyConnectionError(error, call.idempotent);
+  recordDuration(call, sentAt, undefined, classification.errorType);
+  if (call.signal.signal.aborted) return error; // p-retry rejects with the signal's reason
+  const failure = new AttemptFailure({ kind: 'failed-connection', error, classification }, span, retry);
+  if (classification.retryable) return failure;
+  failure.close({ giveUp: 'not_retryable' });
+  return new StopRetrying(error instanceof Error ? error : new Error(String(error)));
 }
 
 /** A non-streaming success: free the slot, end the attempt, and end the call once usage is read. */

@@ -6,6 +6,7 @@
 import type { MiddlewareNext } from '@anthropic-ai/sdk';
 import pRetry from 'p-retry';
 import { classifyConnectionError } from '../attempt/outcome.js';
+import { monotonicNow } from '../delay/clock.js';
 import { decideRetry } from '../delay/decide.js';
 import { sleep } from '../delay/sleep.js';
 import { AttemptFailure } from './attempt-failure.js';
@@ -19,7 +20,7 @@ import { runAttempt } from './run-attempt.js';
 async function answerFailure(call: Call, error: unknown): Promise<boolean> {
   if (!(error instanceof AttemptFailure)) return false;
   const { classification } = error.outcome;
-  const now = Date.now();
+  const now = monotonicNow();
   const { config, budget } = call.core;
   const decision = decideRetry(
     {

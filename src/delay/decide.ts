@@ -22,7 +22,7 @@ export interface RetryQuestion {
   /** Which retry this would be, from 1. */
   readonly retry: number;
   readonly now: number;
-  /** Epoch ms by which the whole call must end; `Infinity` for none. */
+  /** When the whole call must end, on the clock of `now`; `Infinity` for none. */
   readonly deadline: number;
 }
 

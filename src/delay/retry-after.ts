@@ -1,24 +1,40 @@
-/** The wait a failed response asks for, from its `retry-after-ms` and `retry-after` headers. */
+/**
+ * The wait a failed response asks for, from its `retry-after-ms` and `retry-after` headers, read
+ * strictly: a number of the documented form, or a real HTTP date; anything else is ignored (the
+ * lenient `Date.parse` reads `-32` as the year 2032).
+ */
+
+/** `retry-after-ms` (not a documented API header; the SDKs read it): milliseconds, decimals allowed. */
+const MS_FORM = /^\d{1,15}(\.\d+)?$/;
+/** `retry-after` as delay-seconds (RFC 9110: digits only). */
+const SECONDS_FORM = /^\d{1,12}$/;
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+/** `retry-after` as an HTTP date: IMF-fixdate, the obsolete RFC 850 and asctime forms (RFC 9110 §5.6.7). */
+const DATE_FORMS = [
+  new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$`),
+  new RegExp(
+    `^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$`,
+  ),
+  new RegExp(`^${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4}$`),
+];
 
 /**
- * The wait the server asked for, in ms, from `retry-after-ms` (ms), else `retry-after` (whole
- * seconds, or an HTTP date). `undefined` when absent or unparseable.
+ * The wait the server asked for, in ms, from `retry-after-ms`, else `retry-after` (whole seconds,
+ * or an HTTP date, then relative to `now`, epoch ms). `undefined` when absent or malformed. Callers
+ * cap it: a value may be absurdly large.
  */
 export function parseRetryAfter(
   headers: Headers | undefined | null,
   now: number = Date.now(),
 ): number | undefined {
   if (!headers) return undefined;
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '') {
-    const value = Number(ms);
-    if (Number.isFinite(value) && value >= 0) return Math.ceil(value);
-  }
-  const raw = headers.get('retry-after');
-  if (raw === null || raw.trim() === '') return undefined;
-  const text = raw.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
+  const ms = headers.get('retry-after-ms')?.trim();
+  if (ms && MS_FORM.test(ms)) return Math.ceil(Number(ms));
+  const text = headers.get('retry-after')?.trim();
+  if (!text) return undefined;
+  if (SECONDS_FORM.test(text)) return Number(text) * 1000;
+  if (!DATE_FORMS.some((form) => form.test(text))) return undefined;
   const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -12,7 +12,7 @@ import { captureContent, loadConfig, type GatewayConfig, type GatewayOptions } f
 import { RetryBudget } from '../delay/budget.js';
 import { GatewayMetrics } from '../trace/metrics.js';
 import { GLOBAL_TELEMETRY, type TelemetrySource } from '../trace/providers.js';
-import { userTimeout, useGatewayClass } from './sdk-seams.js';
+import { explicitMaxRetries, takeClientRetries, userTimeout, useGatewayClass } from './sdk-seams.js';
 
 export interface Gateway {
   /** The settings in force, validated. */
@@ -108,9 +108,14 @@ export function createGateway(
     config,
     limiters: snapshots,
     adopt(client: BaseAnthropic, source?: TelemetrySource): void {
-      if (config.disabled || isWrapped(client)) return;
+      if (config.disabled) return;
+      // A copy made with withOptions({ maxRetries }) keeps the gateway's middleware: move its retries.
+      if (isWrapped(client)) {
+        if (client.maxRetries !== 0) takeClientRetries(client, client.maxRetries);
+        return;
+      }
       client.middleware = [createMiddleware(coreFor(source), client.timeout), ...client.middleware];
-      client.maxRetries = 0;
+      takeClientRetries(client);
     },
     wrap<C extends BaseAnthropic>(client: C): C {
       if (config.disabled || isWrapped(client)) return client;
@@ -123,6 +128,7 @@ export function createGateway(
         middleware: [createMiddleware(core, client.timeout), ...client.middleware],
       });
       useGatewayClass(wrapped);
+      takeClientRetries(wrapped, explicitMaxRetries(client));
       return wrapped;
     },
   };

@@ -17,8 +17,13 @@ import type { GatewayOptions } from '../config.js';
 import type { TelemetrySource } from '../trace/providers.js';
 import { SCOPE_NAME } from '../trace/semconv.js';
 import { VERSION } from '../version.js';
-import { sharedGateway } from './gateway.js';
-import { CALL_ENTRY_METHODS, moveRequestRetries, SUPPORTED_SDK_RANGE } from './sdk-seams.js';
+import { isWrapped, sharedGateway } from './gateway.js';
+import {
+  clientMaxRetries,
+  moveRequestRetries,
+  SUPPORTED_SDK_RANGE,
+  withGatewayOptions,
+} from './sdk-seams.js';
 
 export interface AnthropicGatewayInstrumentationConfig extends InstrumentationConfig {
   /** Gateway settings; `CLAUDE_GATEWAY_*` variables apply to what is left out. */
@@ -26,6 +31,9 @@ export interface AnthropicGatewayInstrumentationConfig extends InstrumentationCo
 }
 
 type SdkModule = { BaseAnthropic?: typeof BaseAnthropic };
+
+/** Every call starts in `request()` or, for list endpoints, `requestAPIList()`; `withOptions()` copies. */
+const PATCHED_METHODS = ['request', 'requestAPIList', 'withOptions'] as const;
 type Method = (this: BaseAnthropic, ...args: unknown[]) => unknown;
 
 export class AnthropicGatewayInstrumentation extends InstrumentationBase<AnthropicGatewayInstrumentationConfig> {
@@ -60,28 +68,35 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
     const proto = exports.BaseAnthropic?.prototype as unknown as Record<string, Method> | undefined;
     if (!proto) return;
     const instrumentation = this;
-    const [requestMethod, listMethod] = CALL_ENTRY_METHODS;
+    const managed = (client: BaseAnthropic) => instrumentation.isEnabled() && isWrapped(client);
+    const moved = (client: BaseAnthropic, options: unknown) =>
+      managed(client) ? moveRequestRetries(options as never, clientMaxRetries(client)) : options;
     this._wrap(
       proto,
-      requestMethod,
+      'request',
       (original: Method) =>
-        function request(this: BaseAnthropic, ...args: unknown[]) {
+        function request(this: BaseAnthropic, options: unknown, ...rest: unknown[]) {
           instrumentation.adopt(this);
-          const [options, ...rest] = args as Parameters<BaseAnthropic['request']>;
-          return original.call(
-            this,
-            instrumentation.isEnabled() ? moveRequestRetries(options) : options,
-            ...rest,
-          );
+          return original.call(this, moved(this, options), ...rest);
+        },
+    );
+    // List endpoints go straight to the request loop, not through `request()`.
+    this._wrap(
+      proto,
+      'requestAPIList',
+      (original: Method) =>
+        function requestAPIList(this: BaseAnthropic, Page: unknown, options: unknown) {
+          instrumentation.adopt(this);
+          return original.call(this, Page, moved(this, options));
         },
     );
     this._wrap(
       proto,
-      listMethod,
+      'withOptions',
       (original: Method) =>
-        function requestAPIList(this: BaseAnthropic, ...args: unknown[]) {
-          instrumentation.adopt(this);
-          return original.apply(this, args);
+        function withOptions(this: BaseAnthropic, options: unknown) {
+          if (!managed(this)) return original.call(this, options);
+          return withGatewayOptions(this, options as never, original as never);
         },
     );
   }
@@ -89,6 +104,6 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
   private unpatch(exports: SdkModule): void {
     const proto = exports.BaseAnthropic?.prototype as unknown as Record<string, Method> | undefined;
     if (!proto) return;
-    for (const method of CALL_ENTRY_METHODS) this._unwrap(proto, method);
+    for (const method of PATCHED_METHODS) this._unwrap(proto, method);
   }
 }

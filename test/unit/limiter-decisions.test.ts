@@ -22,6 +22,7 @@ const s: LimiterSettings = {
   rampStep: 2,
   baseDelayMs: 1000,
   maxDelayMs: 32_000,
+  maxRetryAfterMs: 60_000,
 };
 const ONE = { requests: 1, inputTokens: 10 };
 const half = () => 0.5; // the outage hold's jitter draws 0.5 + 0.25: three quarters of the ceiling

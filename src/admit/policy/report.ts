@@ -13,9 +13,18 @@ import { foldObservation, PACED_BUCKET_NAMES } from './buckets.js';
 import { cutConcurrency, growConcurrency, noteSuccess } from './concurrency.js';
 import { countOverload, outageSuccess, outageThrottle, overloadShare, OVERLOAD_SHARE } from './outage.js';
 
-/** Holds every attempt for the key+model until `ms` from `now`. */
-export function hold(state: KeyState, ms: number, now: number): void {
-  state.holdUntil = Math.max(state.holdUntil, now + ms);
+/**
+ * Holds every attempt for the key+model until `ms` from `now`, never longer than `maxRetryAfterMs`:
+ * no single answer, however large its `retry-after`, wedges a key+model.
+ */
+export function hold(
+  state: KeyState,
+  ms: number,
+  now: number,
+  s: Pick<LimiterSettings, 'maxRetryAfterMs'>,
+): void {
+  if (!(ms > 0)) return;
+  state.holdUntil = Math.max(state.holdUntil, now + Math.min(ms, s.maxRetryAfterMs));
 }
 
 /** The rate-limit headers of the response to an attempt dispatched as `d`. */
@@ -51,15 +60,17 @@ export function reportThrottle(
     if (throttle === 'acceleration') arm(state.acceleration, refusedAt);
     forget(state.acceleration, refusedAt);
   }
+  // The server's own wait holds the key+model, whatever else the throttle means.
+  if (retryAfterMs !== undefined) hold(state, retryAfterMs, now, s);
   if (throttle === 'overload') {
     countOverload(state.outage, now, s.rampIntervalMs);
     // An isolated 529 says little about load: retry that call, keep the limit as it is.
     if (overloadShare(state.outage, now, s.rampIntervalMs) < OVERLOAD_SHARE) return;
   }
   state.concurrency = cutConcurrency(state.concurrency, s, now, throttle);
-  if (retryAfterMs !== undefined) return hold(state, retryAfterMs, now);
+  if (retryAfterMs !== undefined) return;
   const outageHoldMs = outageThrottle(state.outage, s, now, random);
-  if (outageHoldMs > 0) hold(state, outageHoldMs, now);
+  if (outageHoldMs > 0) hold(state, outageHoldMs, now, s);
 }
 
 /** Lets the concurrency limit grow when work is waiting (`saturated`) and the limit is healthy. */
