@@ -13,8 +13,10 @@ export interface GatewayOptions {
   maxDelayMs?: number;
   /** Longest `retry-after` the gateway will honour; a longer one fails the call at once. */
   maxRetryAfterMs?: number;
-  /** Deadline for the whole call (queue, attempts and waits); 0 means none. */
+  /** Deadline for the whole call (queue, attempts, waits and reading the body); 0 means none. */
   timeoutMs?: number;
+  /** Longest silence while a response body (a stream, or a JSON body) is read; 0 means none. */
+  idleTimeoutMs?: number;
   /** Concurrency limit per API key and model at start. */
   concurrencyInitial?: number;
   /** Floor the limit never drops below. */
@@ -99,7 +101,16 @@ export const SETTINGS: readonly Setting[] = [
     min: 0,
     max: MAX_MS,
     default: 600_000,
-    doc: 'Deadline for the whole call, queue and waits included (0 = none).',
+    doc: 'Deadline for the whole call: queue, attempts, waits and reading the body or stream (0 = none).',
+  },
+  {
+    option: 'idleTimeoutMs',
+    env: 'CLAUDE_GATEWAY_IDLE_TIMEOUT_MS',
+    kind: 'int',
+    min: 0,
+    max: MAX_MS,
+    default: 120_000,
+    doc: 'Longest silence while a response body or stream is read; past it the call fails with a timeout error (0 = none).',
   },
   {
     option: 'concurrencyInitial',

@@ -1,5 +1,5 @@
 /** Errors the gateway itself raises. API failures stay the SDK's own typed errors. */
-import { AnthropicError } from '@anthropic-ai/sdk';
+import { AnthropicError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
 
 /** A setting (option or environment variable) that is missing its accepted form. */
 export class GatewayConfigError extends Error {
@@ -21,4 +21,31 @@ export class GatewayConfigError extends Error {
  */
 export class GatewayRequestError extends AnthropicError {
   override readonly name = 'GatewayRequestError';
+}
+
+/**
+ * The whole-call deadline (`timeoutMs`) passed: while queued, waiting, in flight or while the body
+ * or stream was being read. An `APIConnectionTimeoutError`, so code that catches the SDK's timeout
+ * catches it too.
+ */
+export class DeadlineExceededError extends APIConnectionTimeoutError {
+  override readonly name = 'DeadlineExceededError';
+  constructor(ms: number) {
+    super({
+      message: `Claude gateway: call timed out after ${ms} ms (CLAUDE_GATEWAY_TIMEOUT_MS / timeoutMs).`,
+    });
+  }
+}
+
+/**
+ * A response body (a stream, or a JSON body after its headers) sent nothing for `idleTimeoutMs`
+ * while it was being read. An `APIConnectionTimeoutError`, like the SDK's own timeouts.
+ */
+export class IdleTimeoutError extends APIConnectionTimeoutError {
+  override readonly name = 'IdleTimeoutError';
+  constructor(ms: number) {
+    super({
+      message: `Claude gateway: the response sent nothing for ${ms} ms while it was read (CLAUDE_GATEWAY_IDLE_TIMEOUT_MS / idleTimeoutMs).`,
+    });
+  }
 }

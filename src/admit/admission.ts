@@ -83,11 +83,12 @@ export class Admission {
     this.grow();
     const free = await this.slot(signal);
     try {
-      for (
-        let wait = admitWait(this.state, cost, this.now());
-        wait > 0;
-        wait = admitWait(this.state, cost, this.now())
-      ) {
+      // Pacing waits at most maxRetryAfterMs in all for one attempt, then lets the API answer.
+      const pacingUntil = this.now() + this.settings.maxRetryAfterMs;
+      for (;;) {
+        const now = this.now();
+        const wait = admitWait(this.state, cost, now, Math.max(0, pacingUntil - now));
+        if (wait <= 0) break;
         await sleep(wait, signal);
       }
     } catch (error) {

@@ -16,15 +16,23 @@ export interface SeenHeaders {
 
 const PREFIX = 'anthropic-ratelimit-';
 
-/** The paced buckets' limit (per minute) and remaining, when both were sent. */
+/** A count as the API sends one: digits, of a size a rate limit can have. */
+const COUNT = /^\d{1,12}$/;
+
+/**
+ * The paced buckets' limit (per minute) and remaining, when both were sent and make sense: whole
+ * numbers, a limit of at least 1, and no more remaining than the limit. Anything else is ignored,
+ * so one garbled answer cannot make the gateway wait for a bucket that does not exist.
+ */
 export function readBuckets(headers: Headers): SeenBuckets {
   const out: SeenBuckets = {};
   for (const [bucket, stem] of Object.entries(PACED_BUCKETS) as Array<[BucketName, string]>) {
-    const remaining = headers.get(`${stem}-remaining`);
-    if (remaining === null) continue;
-    const limit = Number(headers.get(`${stem}-limit`));
-    const left = Number(remaining);
-    if (limit > 0 && left >= 0 && Number.isFinite(limit + left)) out[bucket] = { limit, remaining: left };
+    const remaining = headers.get(`${stem}-remaining`)?.trim();
+    if (remaining === undefined || !COUNT.test(remaining)) continue;
+    const limit = headers.get(`${stem}-limit`)?.trim();
+    if (limit === undefined || !COUNT.test(limit)) continue;
+    const seen = { limit: Number(limit), remaining: Number(remaining) };
+    if (seen.limit >= 1 && seen.remaining <= seen.limit) out[bucket] = seen;
   }
   return out;
 }

@@ -5,6 +5,7 @@
  * concurrency slot and the spans are held exactly as long as the stream.
  */
 import { APIConnectionError } from '@anthropic-ai/sdk';
+import type { IdleWatch } from './body-watch.js';
 
 /** How the consumer's read of a stream ended. */
 export type StreamEnd = 'completed' | 'cut' | 'failed' | 'canceled';
@@ -82,6 +83,7 @@ export async function peekStream(reader: ReadableStreamDefaultReader<Uint8Array>
 export function trackedBody(
   peeked: Peeked,
   reader: ReadableStreamDefaultReader<Uint8Array>,
+  watch: IdleWatch,
   onEnd: (how: StreamEnd, error?: unknown) => void,
   onFirstContent: () => void,
 ): ReadableStream<Uint8Array> {
@@ -95,6 +97,7 @@ export function trackedBody(
   const end = (how: StreamEnd, error?: unknown) => {
     if (ended) return;
     ended = true;
+    watch.stop();
     if (streamError && how === 'canceled') onEnd('failed', streamError);
     else onEnd(how, error);
   };
@@ -118,8 +121,10 @@ export function trackedBody(
       const next = queue.shift();
       if (next) return controller.enqueue(next);
       try {
+        watch.reading();
         const { done, value } =
           peeked.ended ? { done: true as const, value: undefined } : await reader.read();
+        watch.got();
         if (done || !value) {
           if (sawStop) {
             end('completed');

@@ -1,16 +1,11 @@
 /**
  * One abort signal for a call: the caller's own `signal` and the whole-call deadline both end it.
  * Forwarded by hand (AbortSignal.any costs more per call); the listener on the caller's signal,
- * which may serve many calls, is removed when the call ends.
+ * which may serve many calls, is removed when the call ends. The deadline's reason is a
+ * {@link DeadlineExceededError}: whoever reads the aborted request or body gets the SDK's timeout
+ * error class.
  */
-
-/** The whole-call deadline passed. The message says "timed out" so the SDK raises its timeout error. */
-export class DeadlineExceeded extends Error {
-  override readonly name = 'DeadlineExceeded';
-  constructor(ms: number) {
-    super(`Claude gateway: call timed out after ${ms} ms (CLAUDE_GATEWAY_TIMEOUT_MS / timeoutMs)`);
-  }
-}
+import { DeadlineExceededError } from '../errors.js';
 
 export class CallSignal {
   readonly signal: AbortSignal;
@@ -32,7 +27,7 @@ export class CallSignal {
     this.deadline = timeoutMs > 0 ? now + timeoutMs : Infinity;
     this.timer =
       timeoutMs > 0 ?
-        setTimeout(() => this.controller.abort(new DeadlineExceeded(timeoutMs)), timeoutMs)
+        setTimeout(() => this.controller.abort(new DeadlineExceededError(timeoutMs)), timeoutMs)
       : undefined;
   }
 

@@ -3,15 +3,17 @@
  * is retried without the consumer seeing it; otherwise hand the SDK a body that replays the peek
  * and holds the slot and the spans until the consumer's read ends.
  */
-import { APIConnectionError } from '@anthropic-ai/sdk';
+import { APIConnectionError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
+import { IdleWatch } from '../attempt/body-watch.js';
 import { withBody } from '../attempt/rebuild.js';
+import { IdleTimeoutError } from '../errors.js';
 import { classifyFailure } from '../classify/classify.js';
 import { classifyConnectionError } from '../attempt/outcome.js';
 import { peekStream, trackedBody, type StreamEnd } from '../attempt/stream.js';
 import * as A from '../trace/semconv.js';
 import { AttemptFailure } from './attempt-failure.js';
 import type { Call } from './call.js';
-import { endNotRetryable, type SentAttempt } from './run-attempt.js';
+import { endNotRetryable, type InFlight } from './run-attempt.js';
 
 function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -23,8 +25,8 @@ function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-export async function receiveStream(call: Call, sent: SentAttempt, response: Response): Promise<Response> {
-  const { ticket, span, retry, sentAt } = sent;
+export async function receiveStream(call: Call, attempt: InFlight, response: Response): Promise<Response> {
+  const { ticket, span, retry, sentAt } = attempt;
   const connectionFailure = (error: unknown) =>
     new AttemptFailure(
       { kind: 'failed-connection', error, classification: classifyConnectionError(error, call.idempotent) },
@@ -75,12 +77,23 @@ export async function receiveStream(call: Call, sent: SentAttempt, response: Res
     ticket.release();
     span.set({ [A.ATTR_GATEWAY_STREAM_END]: how });
     const failed = how === 'failed' || how === 'cut';
-    const errorType = failed ? ((error as { type?: string } | undefined)?.type ?? 'stream_error') : undefined;
-    if (failed) span.failed(errorType!, how === 'cut' ? 'connection' : 'stream');
+    const timedOut = error instanceof APIConnectionTimeoutError;
+    const errorType =
+      !failed ? undefined
+      : timedOut ? 'client_timeout_error'
+      : ((error as { type?: string } | undefined)?.type ?? 'stream_error');
+    if (failed)
+      span.failed(
+        errorType!,
+        how === 'cut' ? 'connection'
+        : timedOut ? 'attempt_timeout'
+        : 'stream',
+      );
     span.end();
     call.finish({
       outcome:
-        failed ? 'stream_error'
+        timedOut ? 'timeout'
+        : failed ? 'stream_error'
         : how === 'canceled' ? 'canceled'
         : 'success',
       errorType,
@@ -88,5 +101,7 @@ export async function receiveStream(call: Call, sent: SentAttempt, response: Res
       firstChunkMs,
     });
   };
-  return withBody(response, trackedBody(peeked, reader, onEnd, markFirst));
+  const idleMs = call.core.config.idleTimeoutMs;
+  const watch = new IdleWatch(idleMs, () => attempt.controller.abort(new IdleTimeoutError(idleMs)));
+  return withBody(response, trackedBody(peeked, reader, watch, onEnd, markFirst));
 }

@@ -4,7 +4,12 @@
  * {@link AttemptFailure} for the retry loop. The slot is freed and the span ended on every path.
  */
 import type { MiddlewareNext } from '@anthropic-ai/sdk';
-import { APIConnectionError } from '@anthropic-ai/sdk';
+import { APIConnectionError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
+import { IdleWatch, watchedBody } from '../attempt/body-watch.js';
+import { withBody } from '../attempt/rebuild.js';
+import type { StreamEnd } from '../attempt/stream.js';
+import { IdleTimeoutError } from '../errors.js';
+import type { UsageLike } from '../trace/call-trace.js';
 import { AbortError as StopRetrying } from 'p-retry';
 import type { Ticket } from '../admit/admission.js';
 import { classifyConnectionError, readFailedResponse } from '../attempt/outcome.js';
@@ -14,7 +19,7 @@ import type { AttemptSpan } from '../trace/attempt-span.js';
 import { guard } from '../trace/guard.js';
 import * as A from '../trace/semconv.js';
 import { AttemptFailure } from './attempt-failure.js';
-import type { Call } from './call.js';
+import type { Call, CallEnd } from './call.js';
 import { receiveStream } from './receive-stream.js';
 
 /** An attempt that was admitted and sent. */
@@ -25,6 +30,12 @@ export interface SentAttempt {
   readonly retry: number;
   /** `performance.now()` when it was sent. */
   readonly sentAt: number;
+}
+
+/** A sent attempt's request: its abort controller (the deadline, the idle limit and the caller's
+ * abort all end it) and its per-attempt timer. */
+export interface InFlight extends SentAttempt {
+  readonly controller: AbortController;
 }
 
 /** Ends a call whose attempt failed in a way the table does not retry: the SDK raises its typed
@@ -79,35 +90,36 @@ function unexpected(error: unknown): StopRetrying {
 
 /** Sends the attempt and reads its answer, up to the response the SDK gets or the failure. */
 async function sendAttempt(call: Call, next: MiddlewareNext, sent: SentAttempt): Promise<Response> {
-  const { span, retry, sentAt } = sent;
-  const { request, controller } = attemptRequest(call.request, retry, call.signal.signal);
-  span.inject(request.headers);
+  const { request, controller } = attemptRequest(call.request, sent.retry, call.signal.signal);
+  sent.span.inject(request.headers);
   const timeoutMs = attemptTimeoutMs(call.sdkTimeoutMs);
   const timer = setTimeout(() => controller.abort(attemptTimeoutReason(timeoutMs)), timeoutMs);
+  const attempt: InFlight = { ...sent, controller };
   let response: Response;
   try {
-    response = await span.run(() => next(request));
+    response = await sent.span.run(() => next(request));
   } catch (error) {
     clearTimeout(timer);
     throw connectionFailure(call, sent, error);
   }
-  recordDuration(call, sentAt, response.status);
-  span.response(response);
+  recordDuration(call, sent.sentAt, response.status);
+  sent.span.response(response);
   guard('reading rate-limit headers', () =>
     call.admission.observe(readBuckets(response.headers), sent.ticket),
   );
-  if (!response.ok) {
-    // The timer stays armed while the gateway reads the error body: it may stall too.
-    try {
-      return await receiveFailure(call, sent, response);
-    } finally {
-      clearTimeout(timer);
-    }
+  if (response.ok && !(call.stream && response.body)) {
+    clearTimeout(timer); // a success's headers arrived: the SDK's timeout covers no more either
+    return receiveSuccess(call, attempt, response);
   }
-  clearTimeout(timer); // a success's headers arrived: the SDK's timeout covers no more either
-  return call.stream && response.body ?
-      receiveStream(call, sent, response)
-    : receiveSuccess(call, sent, response);
+  // The attempt timer stays armed while the gateway reads an error body or peeks a stream before
+  // its first content: either may stall, and both are safe to retry.
+  try {
+    return response.ok ?
+        await receiveStream(call, attempt, response)
+      : await receiveFailure(call, sent, response);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A request that got no response: a failure the loop may retry, or the end of the call. */
@@ -121,31 +133,61 @@ function connectionFailure(call: Call, { span, retry, sentAt }: SentAttempt, err
   return new StopRetrying(error instanceof Error ? error : new Error(String(error)));
 }
 
-/** A non-streaming success: free the slot, end the attempt, and end the call once usage is read. */
-function receiveSuccess(call: Call, { ticket, span }: SentAttempt, response: Response): Response {
-  ticket.release();
+/**
+ * A non-streaming success: free the slot and end the attempt now; the call ends when its body has
+ * been read (the deadline and the idle limit cover that read), with the usage when wanted.
+ */
+function receiveSuccess(call: Call, attempt: InFlight, response: Response): Response {
+  attempt.ticket.release();
   call.admission.onSuccess();
-  span.end();
+  attempt.span.end();
   call.summarize('success');
-  const status = response.status;
-  // Usage is needed for token metrics and for a logical span the gateway owns; the SDK parses the
-  // body anyway, so read a clone only then.
-  if (!call.trace.ownsRecordingSpan && !call.metricsOn) {
-    call.finish({ outcome: 'success', status, summarized: true });
+  if (!response.body) {
+    call.finish({ outcome: 'success', status: response.status, summarized: true });
     return response;
   }
-  void call
-    .parse(response)
-    .then((data) =>
-      call.finish({
-        outcome: 'success',
-        status,
-        usage: typeof data === 'object' && data ? data : undefined,
-        summarized: true,
-      }),
-    )
-    .catch(() => call.finish({ outcome: 'success', status, summarized: true }));
-  return response;
+  const status = response.status;
+  let usage: UsageLike | undefined;
+  let bodyEnd: CallEnd | undefined;
+  let pending = 1;
+  const settle = () => {
+    if (--pending === 0)
+      call.finish({ ...bodyEnd!, usage: bodyEnd!.outcome === 'success' ? usage : undefined });
+  };
+  const watch = new IdleWatch(call.core.config.idleTimeoutMs, () =>
+    attempt.controller.abort(new IdleTimeoutError(call.core.config.idleTimeoutMs)),
+  );
+  const watched = withBody(
+    response,
+    watchedBody(response.body, watch, (how, error) => {
+      bodyEnd = bodyEndOf(call, how, error, status);
+      settle();
+    }),
+  );
+  // Usage is needed for token metrics and for a logical span the gateway owns; the SDK parses the
+  // body anyway, so read a clone only then.
+  if (call.trace.ownsRecordingSpan || call.metricsOn) {
+    pending++;
+    void call
+      .parse(watched)
+      .then((data) => (usage = typeof data === 'object' && data ? (data as UsageLike) : undefined))
+      .catch(() => undefined)
+      .finally(settle);
+  }
+  return watched;
+}
+
+/** How a call ends when its body's read ended `how`. */
+function bodyEndOf(call: Call, how: StreamEnd, error: unknown, status: number): CallEnd {
+  if (how !== 'failed')
+    return { outcome: how === 'canceled' ? 'canceled' : 'success', status, summarized: how !== 'canceled' };
+  if (call.signal.userAborted) return { outcome: 'aborted', status };
+  const timedOut = error instanceof APIConnectionTimeoutError;
+  return {
+    outcome: timedOut ? 'timeout' : 'error',
+    errorType: timedOut ? 'client_timeout_error' : 'connection_error',
+    status,
+  };
 }
 
 /** An error response: classify it, tell the limiter, and end the call or retry. */

@@ -91,7 +91,5 @@ export async function runCall(call: Call, next: MiddlewareNext): Promise<Respons
     });
   } catch (error) {
     return endFailed(call, error);
-  } finally {
-    call.signal.dispose();
   }
 }

@@ -37,15 +37,15 @@ describe('the hold', () => {
     const state = initialKeyState(s, 0);
     send(state, 1, 0);
     reportThrottle(state, 'rate', 2000, 0, 100, s, half);
-    expect(admitWait(state, ONE, 100)).toBe(2000);
-    expect(admitWait(state, ONE, 2099)).toBe(1);
-    expect(admitWait(state, ONE, 2100)).toBe(0);
+    expect(admitWait(state, ONE, 100, 60_000)).toBe(2000);
+    expect(admitWait(state, ONE, 2099, 60_000)).toBe(1);
+    expect(admitWait(state, ONE, 2100, 60_000)).toBe(0);
   });
   it('a shorter retry-after never shortens a hold in force', () => {
     const state = initialKeyState(s, 0);
     reportThrottle(state, 'rate', 3000, undefined, 0, s, half);
     reportThrottle(state, 'rate', 1000, undefined, 10, s, half);
-    expect(admitWait(state, ONE, 10)).toBe(2990);
+    expect(admitWait(state, ONE, 10, 60_000)).toBe(2990);
   });
 });
 
@@ -65,7 +65,7 @@ describe('the overload share', () => {
     reportThrottle(state, 'overload', undefined, undefined, 10, s, half);
     expect(OVERLOAD_SHARE).toBe(0.1);
     expect(state.concurrency.limit).toBe(4);
-    expect(admitWait(state, ONE, 10)).toBe(0);
+    expect(admitWait(state, ONE, 10, 60_000)).toBe(0);
   });
   it('a wave of 529s cuts the limit ×0.7, once per interval', () => {
     const state = initialKeyState(s, 0);
@@ -81,11 +81,11 @@ describe('the outage hold', () => {
     const state = initialKeyState(s, 0);
     send(state, 4, 0);
     for (let i = 0; i < 4; i++) reportThrottle(state, 'overload', undefined, undefined, 10, s, half);
-    expect(admitWait(state, ONE, 10)).toBe(0); // one congestion event: the in-flight calls all saw it
+    expect(admitWait(state, ONE, 10, 60_000)).toBe(0); // one congestion event: the in-flight calls all saw it
     send(state, 2, 600);
     reportThrottle(state, 'overload', undefined, undefined, 700, s, half);
     // Second event: a hold of the first backoff step with half-jitter at 0.75: 0.75 × 1000 ms.
-    expect(admitWait(state, ONE, 700)).toBe(750);
+    expect(admitWait(state, ONE, 700, 60_000)).toBe(750);
   });
   it('grows with each further event, and every throttle in the outage renews it', () => {
     const state = initialKeyState(s, 0);
@@ -96,9 +96,9 @@ describe('the outage hold', () => {
     overloadAt(0);
     overloadAt(600); // 750 ms
     overloadAt(2200); // third event: 0.75 × 2000 ms
-    expect(admitWait(state, ONE, 2200)).toBe(1500);
+    expect(admitWait(state, ONE, 2200, 60_000)).toBe(1500);
     overloadAt(2300); // the same event: renews the hold
-    expect(admitWait(state, ONE, 2300)).toBe(1500);
+    expect(admitWait(state, ONE, 2300, 60_000)).toBe(1500);
   });
   it('a success ends it, unless half or more of recent attempts were overloaded', () => {
     const state = initialKeyState(s, 0);
@@ -119,7 +119,7 @@ describe('the outage hold', () => {
     reportThrottle(state, 'rate', 1000, 0, 0, s, half);
     reportThrottle(state, 'rate', 1000, 0, 700, s, half);
     expect(state.outage.events).toBe(0);
-    expect(admitWait(state, ONE, 700)).toBe(1000);
+    expect(admitWait(state, ONE, 700, 60_000)).toBe(1000);
   });
 });
 

@@ -17,10 +17,15 @@ export interface Dispatch {
   readonly spent: AttemptCost;
 }
 
-/** Milliseconds until an attempt of `cost` may go: a hold, pacing, the acceleration gate; 0 = now. */
-export function admitWait(state: KeyState, cost: AttemptCost, now: number): number {
+/**
+ * Milliseconds until an attempt of `cost` may go: a hold, pacing, the acceleration gate; 0 = now.
+ * Pacing waits at most `maxPacingMs`: a mirror that predicts a longer wait is an estimate, and the
+ * attempt sent after it lets the API say (a 429's retry-after is authoritative).
+ */
+export function admitWait(state: KeyState, cost: AttemptCost, now: number, maxPacingMs: number): number {
   let wait = Math.max(0, state.holdUntil - now);
-  for (const b of PACED_BUCKET_NAMES) wait = Math.max(wait, pacingWait(state.buckets[b], cost[b], now));
+  for (const b of PACED_BUCKET_NAMES)
+    wait = Math.max(wait, Math.min(maxPacingMs, pacingWait(state.buckets[b], cost[b], now)));
   // The gate's sweep costs more than the rest: only asked when nothing else holds the attempt.
   return wait > 0 ? wait : accelerationWait(state.acceleration, now);
 }

@@ -51,8 +51,10 @@ export function foldObservation(
   dispatchedAt: number,
   sentSince: number,
 ): Mirror {
-  const capacity =
+  // The capacity is never above the limit it was told (a bucket refills at most `limit` a minute).
+  const largest =
     m && m.limit === seen.limit ? Math.max(m.capacity, seen.remaining, 1) : Math.max(seen.remaining, 1);
+  const capacity = Math.min(seen.limit, largest);
   // What the server's answer implies now. Refill and the dispatches since interleaved, so the
   // bucket did not overflow in between (capping first would read a long call's second of refill
   // as lost); the mirror's own level, refilled with its cap, bounds an overflow.

@@ -1,0 +1,72 @@
+/**
+ * Watches a response body while it is read: it calls `onEnd` once when the read ends (completed,
+ * failed or cancelled), and cuts a read that gets no data for `idleMs` while the consumer waits on
+ * it. One timer per body, refreshed rather than re-created, and unreferenced: the socket keeps the
+ * process alive while data is due.
+ */
+import type { StreamEnd } from './stream.js';
+
+export class IdleWatch {
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  private waiting = false;
+
+  constructor(idleMs: number, onIdle: () => void) {
+    if (!(idleMs > 0)) return;
+    this.timer = setTimeout(() => {
+      if (this.waiting) onIdle();
+      else this.timer?.refresh(); // the consumer is not reading: nothing is late
+    }, idleMs);
+    this.timer.unref?.();
+  }
+
+  /** A read is pending from now on. */
+  reading(): void {
+    this.waiting = true;
+    this.timer?.refresh();
+  }
+
+  /** The read returned. */
+  got(): void {
+    this.waiting = false;
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** `body`, read through: `onEnd` once when the read ends, and `watch` told about each read. */
+export function watchedBody(
+  body: ReadableStream<Uint8Array>,
+  watch: IdleWatch,
+  onEnd: (how: StreamEnd, error?: unknown) => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
+  const end = (how: StreamEnd, error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    watch.stop();
+    onEnd(how, error);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      watch.reading();
+      try {
+        const { done, value } = await reader.read();
+        watch.got();
+        if (done) {
+          end('completed');
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        end('failed', error);
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      end('canceled');
+      await reader.cancel(reason).catch(() => {});
+    },
+  });
+}
