@@ -29,6 +29,8 @@ export interface GatewayOptions {
   rampStep?: number;
   /** Most retries, as a share of calls started in the last minute, before retries are refused. */
   retryBudgetRatio?: number;
+  /** Longest wait for telemetry to flush when a `register`ed app exits or gets SIGTERM. */
+  shutdownTimeoutMs?: number;
   /** Turn the gateway off: `withGateway()` returns the client unchanged. */
   disabled?: boolean;
 }
@@ -165,6 +167,15 @@ export const SETTINGS: readonly Setting[] = [
     max: 100,
     default: 3,
     doc: 'Retries allowed per call started, over a sliding minute; past it, calls fail fast instead of retrying.',
+  },
+  {
+    option: 'shutdownTimeoutMs',
+    env: 'CLAUDE_GATEWAY_SHUTDOWN_TIMEOUT_MS',
+    kind: 'int',
+    min: 0,
+    max: MAX_MS,
+    default: 2000,
+    doc: 'Under `--import claude-otel-gateway/register`: longest wait for telemetry to flush when the app exits or gets SIGTERM (a dead collector never holds an app up longer).',
   },
   {
     option: 'disabled',

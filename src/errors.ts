@@ -49,3 +49,11 @@ export class IdleTimeoutError extends APIConnectionTimeoutError {
     });
   }
 }
+
+/** A call through a client of a gateway that was closed (`gateway.close()`); nothing was sent. */
+export class GatewayClosedError extends AnthropicError {
+  override readonly name = 'GatewayClosedError';
+  constructor() {
+    super('Claude gateway: this gateway was closed (gateway.close()); the call was not sent.');
+  }
+}

@@ -33,7 +33,13 @@ export {
   type RetryQuestion,
 } from './delay/decide.js';
 export type { LimiterSnapshot } from './admit/admission.js';
-export { GatewayConfigError, GatewayRequestError } from './errors.js';
+export {
+  GatewayConfigError,
+  GatewayRequestError,
+  GatewayClosedError,
+  DeadlineExceededError,
+  IdleTimeoutError,
+} from './errors.js';
 export * as attributes from './trace/semconv.js';
 export {
   AnthropicGatewayInstrumentation,

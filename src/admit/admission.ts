@@ -71,6 +71,11 @@ export class Admission {
     };
   }
 
+  /** Nothing queued or in flight and no hold in force: forgetting this state loses nothing due. */
+  idle(now: number = this.now()): boolean {
+    return this.queue.activeCount === 0 && this.queue.pendingCount === 0 && this.state.holdUntil <= now;
+  }
+
   /**
    * Waits for a slot, then for any hold, pacing and the acceleration gate to admit `cost`. Rejects
    * with the signal's reason if it aborts first; an aborted call leaves the queue at once.

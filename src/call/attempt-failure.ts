@@ -24,6 +24,10 @@ export class AttemptFailure extends Error {
   close(answer: RetryAnswer): void {
     if (this.answer) return;
     this.answer = answer;
+    // Retried: nobody will read the error body kept for the SDK.
+    if ('delayMs' in answer && this.outcome.kind === 'failed-response') {
+      void this.outcome.response.body?.cancel().catch(() => {});
+    }
     this.span.failed(this.outcome.classification.errorType, this.outcome.classification.reason, answer);
     this.span.end();
   }

@@ -28,6 +28,8 @@ export interface GatewayCore {
   readonly captureContent: boolean;
   readonly telemetry: TelemetrySource;
   readonly metrics: GatewayMetrics;
+  /** The gateway was closed: calls are refused. */
+  readonly closed: boolean;
   admissionFor(authHeader: string | null, model: string): Admission;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Middleware } from '@anthropic-ai/sdk';
 import { checkBodySize } from '../classify/routes.js';
+import { GatewayClosedError } from '../errors.js';
 import { Call, type GatewayCore } from './call.js';
 import { runCall } from './run-call.js';
 
@@ -21,6 +22,7 @@ export function createMiddleware(core: GatewayCore, clientTimeoutMs: number): Mi
   const middleware: Middleware = (request, next, ctx) => {
     const options = ctx.options;
     if (!options) return next(request); // credential exchanges: not an API call
+    if (core.closed) return Promise.reject(new GatewayClosedError());
     checkBodySize(options.path, request.body);
     const call = new Call(core, request, options, options.timeout ?? clientTimeoutMs, (response) =>
       ctx.parse(response),

@@ -6,6 +6,8 @@
 import type { BaseAnthropic } from '@anthropic-ai/sdk';
 import { createHash } from 'node:crypto';
 import { Admission, type LimiterSnapshot } from '../admit/admission.js';
+import { Registry } from '../admit/registry.js';
+import { GatewayClosedError } from '../errors.js';
 import type { GatewayCore } from '../call/call.js';
 import { createMiddleware, isGatewayMiddleware } from '../call/middleware.js';
 import { captureContent, loadConfig, type GatewayConfig, type GatewayOptions } from '../config.js';
@@ -31,6 +33,12 @@ export interface Gateway {
   adopt(client: BaseAnthropic, telemetry?: TelemetrySource): void;
   /** The state of each limiter: model, concurrency limit, in flight, queued, hold, remaining budget. */
   limiters(): LimiterSnapshot[];
+  /**
+   * Stops the gateway: its gauges stop reporting and its limiter state is dropped. Calls already
+   * running finish; later calls through its clients reject at once with {@link GatewayClosedError},
+   * sending nothing.
+   */
+  close(): Promise<void>;
 }
 
 /** Recent auth headers and their hashes: a process uses a handful of keys; hashing per call is waste. */
@@ -64,28 +72,29 @@ export function createGateway(
   options: GatewayOptions = {},
   env: Record<string, string | undefined> = process.env,
   telemetry: TelemetrySource = GLOBAL_TELEMETRY,
+  /** @internal Key state and metrics shared with other gateways (the ones `withGateway` makes). */
+  shared?: SharedParts,
 ): Gateway {
   const config = loadConfig(options, env);
-  const admissions = new Map<string, Admission>();
-  let last: { auth: string | null; model: string; admission: Admission } | undefined;
-  const snapshots = () => [...admissions.values()].map((a) => a.snapshot());
+  const admissions = shared?.registry ?? new Registry();
+  let last: { auth: string | null; model: string; id: string } | undefined;
+  const snapshots = () => admissions.snapshots();
+  let closed = false;
   const core: GatewayCore = {
     config,
     budget: new RetryBudget(config.retryBudgetRatio),
     captureContent: captureContent(env),
     telemetry,
-    metrics: new GatewayMetrics(telemetry, snapshots),
+    metrics: shared?.metrics ?? new GatewayMetrics(telemetry, snapshots),
+    get closed() {
+      return closed;
+    },
     admissionFor(authHeader: string | null, model: string): Admission {
-      // Most processes call one key and model: skip the hash and the map for a repeat.
-      if (last && last.auth === authHeader && last.model === model) return last.admission;
-      const id = `${keyId(authHeader)}\u0000${model}`;
-      let admission = admissions.get(id);
-      if (!admission) {
-        admission = new Admission(model, config);
-        admissions.set(id, admission);
+      // Most processes call one key and model: skip the hash for a repeat.
+      if (!last || last.auth !== authHeader || last.model !== model) {
+        last = { auth: authHeader, model, id: `${keyId(authHeader)}\u0000${model}` };
       }
-      last = { auth: authHeader, model, admission };
-      return admission;
+      return admissions.get(last.id, () => new Admission(model, config));
     },
   };
   /** The core as seen through another telemetry source (an instrumentation's), one per source. */
@@ -94,12 +103,10 @@ export function createGateway(
     if (!source || source === telemetry) return core;
     let view = views.get(source);
     if (!view) {
-      view = {
-        ...core,
-        telemetry: source,
-        metrics: new GatewayMetrics(source, snapshots),
-        admissionFor: core.admissionFor,
-      };
+      view = Object.create(core, {
+        telemetry: { value: source },
+        metrics: { value: new GatewayMetrics(source, snapshots) },
+      }) as GatewayCore;
       views.set(source, view);
     }
     return view;
@@ -108,7 +115,7 @@ export function createGateway(
     config,
     limiters: snapshots,
     adopt(client: BaseAnthropic, source?: TelemetrySource): void {
-      if (config.disabled) return;
+      if (config.disabled || closed) return;
       // A copy made with withOptions({ maxRetries }) keeps the gateway's middleware: move its retries.
       if (isWrapped(client)) {
         if (client.maxRetries !== 0) takeClientRetries(client, client.maxRetries);
@@ -119,6 +126,7 @@ export function createGateway(
     },
     wrap<C extends BaseAnthropic>(client: C): C {
       if (config.disabled || isWrapped(client)) return client;
+      if (closed) throw new GatewayClosedError();
       const wrapped = client.withOptions({
         maxRetries: 0,
         // withOptions() would pin the resolved timeout, which turns off the SDK's check that a
@@ -131,15 +139,32 @@ export function createGateway(
       takeClientRetries(wrapped, explicitMaxRetries(client));
       return wrapped;
     },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const view of views.values()) view.metrics.close();
+      if (shared) return; // the state and the gauges serve the other shared gateways
+      core.metrics.close();
+      admissions.clear();
+    },
   };
 }
 
-const shared = new Map<string, Gateway>();
+/** What the gateways `withGateway` makes share: one limiter per key+model, one set of gauges. */
+interface SharedParts {
+  readonly registry: Registry;
+  readonly metrics: GatewayMetrics;
+}
+
+let sharedParts: SharedParts | undefined;
+/** The gateways `withGateway` made, by settings; the oldest are forgotten past a few dozen. */
+const sharedGateways = new Map<string, Gateway>();
+const MAX_SHARED_GATEWAYS = 32;
 
 /**
  * Wraps `client` so each call is retried by the gateway's table, ramped per API key and model, and
- * traced. Clients wrapped with the same settings share one gateway, and so one limiter per key and
- * model.
+ * traced. Every client wrapped this way shares one limiter per key and model; clients wrapped with
+ * the same settings share one gateway.
  *
  * @example
  * ```ts
@@ -152,13 +177,23 @@ export function withGateway<C extends BaseAnthropic>(client: C, options: Gateway
   return sharedGateway(options).wrap(client);
 }
 
-/** The gateway shared by every caller with the same settings. */
+/**
+ * The gateway shared by every caller with the same settings. All of them share one limiter per
+ * key+model (the API's limits do not depend on the caller's settings): its concurrency settings
+ * are those of the gateway whose call created it.
+ */
 export function sharedGateway(options: GatewayOptions = {}): Gateway {
   const id = JSON.stringify(loadConfig(options));
-  let gateway = shared.get(id);
+  let gateway = sharedGateways.get(id);
   if (!gateway) {
-    gateway = createGateway(options);
-    shared.set(id, gateway);
+    if (!sharedParts) {
+      const registry = new Registry();
+      sharedParts = { registry, metrics: new GatewayMetrics(GLOBAL_TELEMETRY, () => registry.snapshots()) };
+    }
+    gateway = createGateway(options, process.env, GLOBAL_TELEMETRY, sharedParts);
+    if (sharedGateways.size >= MAX_SHARED_GATEWAYS)
+      sharedGateways.delete(sharedGateways.keys().next().value!);
+    sharedGateways.set(id, gateway);
   }
   return gateway;
 }

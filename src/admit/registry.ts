@@ -1,0 +1,50 @@
+/**
+ * The admissions of a gateway, one per key+model, created when first used and evicted once idle:
+ * nothing queued or in flight, no hold in force, and unused for {@link IDLE_EVICTION_MS} (or at
+ * once when there are more than {@link MAX_IDLE_KEYS} of them: a process that calls many models,
+ * or many a 404, must not keep them all).
+ */
+import { monotonicNow } from '../delay/clock.js';
+import type { Admission, LimiterSnapshot } from './admission.js';
+
+/** How long an idle admission's state is kept: what it learned is stale after that. */
+export const IDLE_EVICTION_MS = 10 * 60_000;
+/** Above this many admissions, idle ones are evicted however recently used. */
+export const MAX_IDLE_KEYS = 1000;
+/** How often the time-based sweep may run (it runs on use: there is no timer). */
+const SWEEP_EVERY_MS = 60_000;
+
+export class Registry {
+  private readonly entries = new Map<string, { admission: Admission; usedAt: number }>();
+  private lastSweep = monotonicNow();
+
+  /** The admission of key+model `id`, made by `make` when there is none. */
+  get(id: string, make: () => Admission): Admission {
+    const now = monotonicNow();
+    let entry = this.entries.get(id);
+    if (!entry) {
+      if (this.entries.size >= MAX_IDLE_KEYS) this.sweep(now, 0);
+      entry = { admission: make(), usedAt: now };
+      this.entries.set(id, entry);
+    }
+    entry.usedAt = now;
+    if (now - this.lastSweep >= SWEEP_EVERY_MS) this.sweep(now, IDLE_EVICTION_MS);
+    return entry.admission;
+  }
+
+  /** Evicts the admissions idle and unused for `unusedMs`. */
+  private sweep(now: number, unusedMs: number): void {
+    this.lastSweep = now;
+    for (const [id, { admission, usedAt }] of this.entries) {
+      if (now - usedAt >= unusedMs && admission.idle(now)) this.entries.delete(id);
+    }
+  }
+
+  snapshots(): LimiterSnapshot[] {
+    return [...this.entries.values()].map((e) => e.admission.snapshot());
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
