@@ -4,7 +4,21 @@
  * it. One timer per body, refreshed rather than re-created, and unreferenced: the socket keeps the
  * process alive while data is due.
  */
+import { AnthropicError, APIConnectionError } from '@anthropic-ai/sdk';
 import type { StreamEnd } from './stream.js';
+
+/**
+ * The error a consumer gets when a body's read fails: the SDK's own errors and aborts as they are,
+ * anything else (undici's `TypeError: terminated` for a body cut short) as an `APIConnectionError`.
+ */
+export function bodyReadError(error: unknown): unknown {
+  if (error instanceof AnthropicError || (error as { name?: unknown } | null)?.name === 'AbortError')
+    return error;
+  return new APIConnectionError({
+    message: 'Connection ended while the response body was read.',
+    cause: error instanceof Error ? error : undefined,
+  });
+}
 
 export class IdleWatch {
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
@@ -61,7 +75,7 @@ export function watchedBody(
         } else controller.enqueue(value);
       } catch (error) {
         end('failed', error);
-        controller.error(error);
+        controller.error(bodyReadError(error));
       }
     },
     async cancel(reason) {

@@ -5,7 +5,7 @@
  * concurrency slot and the spans are held exactly as long as the stream.
  */
 import { APIConnectionError } from '@anthropic-ai/sdk';
-import type { IdleWatch } from './body-watch.js';
+import { bodyReadError, type IdleWatch } from './body-watch.js';
 
 /** How the consumer's read of a stream ended. */
 export type StreamEnd = 'completed' | 'cut' | 'failed' | 'canceled';
@@ -143,7 +143,7 @@ export function trackedBody(
       } catch (error) {
         // An abort of the request (the consumer broke out of the stream) is a cancellation.
         end((error as { name?: string } | null)?.name === 'AbortError' ? 'canceled' : 'failed', error);
-        controller.error(error);
+        controller.error(bodyReadError(error));
       }
     },
     async cancel(reason) {
