@@ -11,7 +11,13 @@
  * ```
  * @packageDocumentation
  */
-export { withGateway, createGateway, isWrapped, type Gateway } from './gateway/gateway.js';
+export {
+  withGateway,
+  createGateway,
+  createGatewayFetch,
+  isWrapped,
+  type Gateway,
+} from './gateway/gateway.js';
 export { loadConfig, SETTINGS, type GatewayOptions, type GatewayConfig } from './config.js';
 export {
   classifyError,

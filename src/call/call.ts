@@ -8,12 +8,8 @@ import { isIdempotent } from '../classify/routes.js';
 import type { RetryBudget } from '../delay/budget.js';
 import type { GatewayConfig } from '../config.js';
 import { isReplayable } from '../attempt/send.js';
-import {
-  requestedMaxRetries,
-  sdkCallSpan,
-  type APIRequest,
-  type RequestOptions,
-} from '../gateway/sdk-seams.js';
+import type { Span } from '@opentelemetry/api';
+import type { APIRequest } from '../gateway/sdk-seams.js';
 import { CallTrace, usageAttributes, type UsageLike } from '../trace/call-trace.js';
 import type { GatewayMetrics } from '../trace/metrics.js';
 import type { TelemetrySource } from '../trace/providers.js';
@@ -59,7 +55,32 @@ function isBinary(body: object): boolean {
   );
 }
 
-function bodyObject(body: unknown): Record<string, unknown> | undefined {
+/**
+ * A call as the gateway receives it, whichever way it came in (the SDK's middleware or the fetch
+ * adapter).
+ */
+export interface CallInput {
+  /** The request as it would be sent: URL, method, headers, body. */
+  readonly request: APIRequest;
+  /** The API path, e.g. `/v1/messages`, and the route to name spans after. */
+  readonly path: string;
+  readonly route: string;
+  /** The request body as an object (for the model, `max_tokens`, `stream`), when JSON. */
+  readonly body: Record<string, unknown> | undefined;
+  /** The caller's abort signal. */
+  readonly signal: AbortSignal | undefined;
+  /** The per-attempt timeout (the SDK's `timeout`). */
+  readonly attemptTimeoutMs: number;
+  /** A `maxRetries` the caller asked for, for this call or its client. */
+  readonly maxRetries: number | undefined;
+  /** The SDK's own span of the call, when it traces it. */
+  readonly sdkSpan: Span | undefined;
+  /** Parses a clone of a response as the client would. */
+  parse(response: Response): Promise<unknown>;
+}
+
+/** The body of `options` as an object, when it is one (not a stream, form or binary). */
+export function bodyObject(body: unknown): Record<string, unknown> | undefined {
   return body !== null && typeof body === 'object' && !isBinary(body) ?
       (body as Record<string, unknown>)
     : undefined;
@@ -68,6 +89,7 @@ function bodyObject(body: unknown): Record<string, unknown> | undefined {
 export class Call {
   readonly model: string | undefined;
   readonly method: string;
+  readonly request: APIRequest;
   readonly admission: Admission;
   readonly trace: CallTrace;
   readonly signal: CallSignal;
@@ -75,8 +97,11 @@ export class Call {
   readonly cost: AttemptCost;
   readonly idempotent: boolean;
   readonly stream: boolean;
+  /** The per-attempt timeout. */
+  readonly attemptTimeoutMs: number;
   /** Whether metrics are recorded for this call (read once, from the instruments). */
   readonly metricsOn: boolean;
+  readonly parse: (response: Response) => Promise<unknown>;
   private readonly startedHr = performance.now();
   private readonly baseAttrs: Record<string, string>;
   attempts = 0;
@@ -86,33 +111,30 @@ export class Call {
 
   constructor(
     readonly core: GatewayCore,
-    readonly request: APIRequest,
-    readonly options: RequestOptions,
-    /** The SDK's per-attempt timeout. */
-    readonly sdkTimeoutMs: number,
-    /** Parses a clone of a response as the SDK would (`ctx.parse`). */
-    readonly parse: (response: Response) => Promise<UsageLike | unknown>,
+    input: CallInput,
   ) {
     const { config } = core;
+    const { request, body } = input;
     const started = monotonicNow();
-    const body = bodyObject(options.body);
+    this.request = request;
+    this.parse = input.parse;
+    this.attemptTimeoutMs = input.attemptTimeoutMs;
     this.model = typeof body?.model === 'string' ? body.model : undefined;
     this.admission = core.admissionFor(
       request.headers.get('authorization') ?? request.headers.get('x-api-key'),
       this.model ?? '*',
     );
-    this.method = (request.method ?? options.method).toUpperCase();
-    const sdkCall = sdkCallSpan(options);
-    const operation = operationName(options.path);
+    this.method = (request.method ?? 'POST').toUpperCase();
+    const operation = operationName(input.path);
     this.trace = new CallTrace(
       {
         method: this.method,
-        route: sdkCall?.route ?? options.path,
+        route: input.route,
         operation,
         model: this.model,
         body,
         url: request.url,
-        sdkSpan: sdkCall?.span,
+        sdkSpan: input.sdkSpan,
         captureContent: core.captureContent,
       },
       core.telemetry,
@@ -122,18 +144,17 @@ export class Call {
       [A.ATTR_GEN_AI_PROVIDER_NAME]: A.GEN_AI_PROVIDER_ANTHROPIC,
       ...(this.model ? { [A.ATTR_GEN_AI_REQUEST_MODEL]: this.model } : {}),
     };
-    this.signal = new CallSignal(options.signal ?? undefined, config.timeoutMs, started);
-    this.idempotent = isIdempotent(this.method, options.path);
-    this.maxRetries = !isReplayable(request.body) ? 0 : (requestedMaxRetries(options) ?? config.maxRetries);
+    this.signal = new CallSignal(input.signal, config.timeoutMs, started);
+    this.idempotent = isIdempotent(this.method, input.path);
+    this.maxRetries = !isReplayable(request.body) ? 0 : (input.maxRetries ?? config.maxRetries);
     this.cost = {
       requests: 1,
       inputTokens: typeof request.body === 'string' ? Math.ceil(request.body.length / 4) : 0,
     };
-    this.stream = options.stream === true;
+    this.stream = body?.stream === true;
     this.metricsOn = core.metrics.enabled;
     core.budget.recordCall(started);
   }
-
   /** Sets the gateway's summary on the logical span. Synchronous: the SDK may end its own span as
    * soon as the response is read. */
   summarize(outcome: string, errorType?: string, firstChunkMs?: number): void {

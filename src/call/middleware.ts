@@ -6,7 +6,8 @@
 import type { Middleware } from '@anthropic-ai/sdk';
 import { checkBodySize } from '../classify/routes.js';
 import { GatewayClosedError } from '../errors.js';
-import { Call, type GatewayCore } from './call.js';
+import { requestedMaxRetries, sdkCallSpan } from '../gateway/sdk-seams.js';
+import { bodyObject, Call, type GatewayCore } from './call.js';
 import { runCall } from './run-call.js';
 
 /** Marks a gateway middleware, so a client is never wrapped twice. */
@@ -24,9 +25,18 @@ export function createMiddleware(core: GatewayCore, clientTimeoutMs: number): Mi
     if (!options) return next(request); // credential exchanges: not an API call
     if (core.closed) return Promise.reject(new GatewayClosedError());
     checkBodySize(options.path, request.body);
-    const call = new Call(core, request, options, options.timeout ?? clientTimeoutMs, (response) =>
-      ctx.parse(response),
-    );
+    const sdkCall = sdkCallSpan(options);
+    const call = new Call(core, {
+      request,
+      path: options.path,
+      route: sdkCall?.route ?? options.path,
+      body: bodyObject(options.body),
+      signal: options.signal ?? undefined,
+      attemptTimeoutMs: options.timeout ?? clientTimeoutMs,
+      maxRetries: requestedMaxRetries(options),
+      sdkSpan: sdkCall?.span,
+      parse: (response) => ctx.parse(response),
+    });
     return runCall(call, next);
   };
   Object.defineProperty(middleware, GATEWAY_MIDDLEWARE, { value: true });

@@ -92,7 +92,7 @@ function unexpected(error: unknown): StopRetrying {
 async function sendAttempt(call: Call, next: MiddlewareNext, sent: SentAttempt): Promise<Response> {
   const { request, controller } = attemptRequest(call.request, sent.retry, call.signal.signal);
   sent.span.inject(request.headers);
-  const timeoutMs = attemptTimeoutMs(call.sdkTimeoutMs);
+  const timeoutMs = attemptTimeoutMs(call.attemptTimeoutMs);
   const timer = setTimeout(() => controller.abort(attemptTimeoutReason(timeoutMs)), timeoutMs);
   const attempt: InFlight = { ...sent, controller };
   let response: Response;

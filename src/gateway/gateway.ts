@@ -9,12 +9,21 @@ import { Admission, type LimiterSnapshot } from '../admit/admission.js';
 import { Registry } from '../admit/registry.js';
 import { GatewayClosedError } from '../errors.js';
 import type { GatewayCore } from '../call/call.js';
+import { gatewayFetch, isGatewayFetch } from '../call/fetch-adapter.js';
 import { createMiddleware, isGatewayMiddleware } from '../call/middleware.js';
 import { captureContent, loadConfig, type GatewayConfig, type GatewayOptions } from '../config.js';
 import { RetryBudget } from '../delay/budget.js';
 import { GatewayMetrics } from '../trace/metrics.js';
 import { GLOBAL_TELEMETRY, type TelemetrySource } from '../trace/providers.js';
-import { explicitMaxRetries, takeClientRetries, userTimeout, useGatewayClass } from './sdk-seams.js';
+import {
+  clientFetch,
+  explicitMaxRetries,
+  middlewareOf,
+  setClientFetch,
+  takeClientRetries,
+  userTimeout,
+  useGatewayClass,
+} from './sdk-seams.js';
 
 export interface Gateway {
   /** The settings in force, validated. */
@@ -33,6 +42,12 @@ export interface Gateway {
   adopt(client: BaseAnthropic, telemetry?: TelemetrySource): void;
   /** The state of each limiter: model, concurrency limit, in flight, queued, hold, remaining budget. */
   limiters(): LimiterSnapshot[];
+  /**
+   * A `fetch` whose calls go through this gateway, for clients without the SDK's `middleware`
+   * option: `@ai-sdk/anthropic`'s `createAnthropic({ fetch })`, SDK versions before 0.101, any
+   * client that takes a `fetch`. `underlying` sends each attempt (the global `fetch` by default).
+   */
+  fetch(underlying?: typeof fetch): typeof fetch;
   /**
    * Stops the gateway: its gauges stop reporting and its limiter state is dropped. Calls already
    * running finish; later calls through its clients reject at once with {@link GatewayClosedError},
@@ -57,9 +72,10 @@ function keyId(authHeader: string | null): string {
   return id;
 }
 
-/** Whether `client` already sends its calls through a gateway. */
+/** Whether `client` already sends its calls through a gateway (its middleware or its fetch). */
 export function isWrapped(client: BaseAnthropic): boolean {
-  return client.middleware.some(isGatewayMiddleware);
+  const middleware = middlewareOf(client);
+  return (middleware?.some(isGatewayMiddleware) ?? false) || isGatewayFetch(clientFetch(client));
 }
 
 /**
@@ -121,23 +137,32 @@ export function createGateway(
         if (client.maxRetries !== 0) takeClientRetries(client, client.maxRetries);
         return;
       }
-      client.middleware = [createMiddleware(coreFor(source), client.timeout), ...client.middleware];
+      const middleware = middlewareOf(client);
+      if (middleware) client.middleware = [createMiddleware(coreFor(source), client.timeout), ...middleware];
+      else setClientFetch(client, gatewayFetch(coreFor(source), clientFetch(client), client.timeout));
       takeClientRetries(client);
     },
     wrap<C extends BaseAnthropic>(client: C): C {
       if (config.disabled || isWrapped(client)) return client;
       if (closed) throw new GatewayClosedError();
+      const middleware = middlewareOf(client);
       const wrapped = client.withOptions({
         maxRetries: 0,
         // withOptions() would pin the resolved timeout, which turns off the SDK's check that a
         // non-streaming call long enough to pass 10 minutes must stream: keep what the user gave.
         timeout: userTimeout(client),
-        // Outermost, so the application's own middleware still runs once per HTTP attempt.
-        middleware: [createMiddleware(core, client.timeout), ...client.middleware],
+        // Outermost, so the application's own middleware still runs once per HTTP attempt; a
+        // client without middleware gets the gateway as its fetch.
+        ...(middleware ?
+          { middleware: [createMiddleware(core, client.timeout), ...middleware] }
+        : { fetch: gatewayFetch(core, clientFetch(client), client.timeout) }),
       });
       useGatewayClass(wrapped);
       takeClientRetries(wrapped, explicitMaxRetries(client));
       return wrapped;
+    },
+    fetch(underlying?: typeof fetch): typeof fetch {
+      return gatewayFetch(core, underlying);
     },
     async close(): Promise<void> {
       if (closed) return;
@@ -196,4 +221,19 @@ export function sharedGateway(options: GatewayOptions = {}): Gateway {
     sharedGateways.set(id, gateway);
   }
   return gateway;
+}
+
+/**
+ * A `fetch` whose calls go through the gateway shared with {@link withGateway} (same settings, same
+ * limiters), for clients without the SDK's `middleware` option.
+ *
+ * @example
+ * ```ts
+ * import { createAnthropic } from '@ai-sdk/anthropic';
+ * const anthropic = createAnthropic({ fetch: createGatewayFetch() });
+ * ```
+ * @throws {GatewayConfigError} when an option or `CLAUDE_GATEWAY_*` variable is invalid.
+ */
+export function createGatewayFetch(options: GatewayOptions = {}, underlying?: typeof fetch): typeof fetch {
+  return sharedGateway(options).fetch(underlying);
 }

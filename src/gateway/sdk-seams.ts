@@ -119,6 +119,22 @@ export function withGatewayOptions<C extends BaseAnthropic>(
   return copy;
 }
 
+/** The client's middleware list, or `undefined` for SDK versions without the option (before 0.101). */
+export function middlewareOf(client: BaseAnthropic): BaseAnthropic['middleware'] | undefined {
+  const middleware = (client as { middleware?: unknown }).middleware;
+  return Array.isArray(middleware) ? (middleware as BaseAnthropic['middleware']) : undefined;
+}
+
+/** The client's `fetch` (private in the SDK's types; an option of every SDK version). */
+export function clientFetch(client: BaseAnthropic): typeof fetch | undefined {
+  return (client as unknown as { fetch?: typeof fetch }).fetch;
+}
+
+/** Replaces the client's `fetch`: SDK versions without middleware call it once per attempt. */
+export function setClientFetch(client: BaseAnthropic, fetch: typeof globalThis.fetch): void {
+  (client as unknown as { fetch: typeof globalThis.fetch }).fetch = fetch;
+}
+
 /** The `timeout` the user gave the client, if any (the resolved `client.timeout` always has one). */
 export function userTimeout(client: BaseAnthropic): number | undefined {
   return (client as unknown as { _options: { timeout?: number } })._options.timeout;
