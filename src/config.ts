@@ -33,6 +33,11 @@ export interface GatewayOptions {
   shutdownTimeoutMs?: number;
   /** Turn the gateway off: `withGateway()` returns the client unchanged. */
   disabled?: boolean;
+  /**
+   * Model id → group, for models that share one rate-limit budget; a model not listed is grouped by
+   * its family (`opus`, `sonnet`, `haiku`), else stands alone.
+   */
+  modelGroups?: Readonly<Record<string, string>>;
 }
 
 export type GatewayConfig = Required<GatewayOptions>;
@@ -45,16 +50,20 @@ export function captureContent(env: Record<string, string | undefined>): boolean
   return env[ENV_CAPTURE_CONTENT]?.toLowerCase() === 'true';
 }
 
-type Kind = 'int' | 'number' | 'bool';
+type Kind = 'int' | 'number' | 'bool' | 'map';
+type Value = number | boolean | Readonly<Record<string, string>>;
 interface Setting {
   readonly option: keyof GatewayOptions;
   readonly env: string;
   readonly kind: Kind;
   readonly min?: number;
   readonly max?: number;
-  readonly default: number | boolean;
+  readonly default: Value;
   readonly doc: string;
 }
+
+/** A map entry's key and value: a model id or group name, letters, digits and `._:/@-`. */
+const MAP_WORD = /^[\w.:/@-]{1,200}$/;
 
 const MAX_MS = 24 * 60 * 60 * 1000;
 
@@ -184,10 +193,18 @@ export const SETTINGS: readonly Setting[] = [
     default: false,
     doc: 'Turn the gateway off; clients keep the SDK’s own retries.',
   },
+  {
+    option: 'modelGroups',
+    env: 'CLAUDE_GATEWAY_MODEL_GROUPS',
+    kind: 'map',
+    default: Object.freeze({}),
+    doc: 'Models that share one limiter, as `model=group,…`; a model not listed shares its family’s (`opus`, `sonnet`, `haiku`), else has its own.',
+  },
 ];
 
 function describe(s: Setting): string {
   if (s.kind === 'bool') return '`true` or `false`';
+  if (s.kind === 'map') return 'entries `model=group` separated by commas (an object in code)';
   const what = s.kind === 'int' ? 'an integer' : 'a number';
   return `${what} from ${s.min} to ${s.max}`;
 }
@@ -201,8 +218,22 @@ function fail(s: Setting, got: string, from: 'option' | 'env'): never {
   );
 }
 
-function parseEnv(s: Setting, raw: string): number | boolean {
+function parseMap(s: Setting, entries: Array<[string, unknown]>, got: string, from: 'option' | 'env') {
+  const out: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (!MAP_WORD.test(key) || typeof value !== 'string' || !MAP_WORD.test(value)) return fail(s, got, from);
+    out[key] = value;
+  }
+  return Object.freeze(out);
+}
+
+function parseEnv(s: Setting, raw: string): Value {
   const text = raw.trim();
+  if (s.kind === 'map') {
+    const entries = text.split(',').map((e) => e.split('=').map((x) => x.trim()) as [string, unknown]);
+    if (entries.some((e) => e.length !== 2)) return fail(s, JSON.stringify(raw), 'env');
+    return parseMap(s, entries, JSON.stringify(raw), 'env');
+  }
   if (s.kind === 'bool') {
     if (/^(true|1|yes)$/i.test(text)) return true;
     if (/^(false|0|no)$/i.test(text)) return false;
@@ -215,7 +246,12 @@ function parseEnv(s: Setting, raw: string): number | boolean {
   return value;
 }
 
-function checkOption(s: Setting, value: unknown): number | boolean {
+function checkOption(s: Setting, value: unknown): Value {
+  if (s.kind === 'map') {
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      return fail(s, JSON.stringify(value), 'option');
+    return parseMap(s, Object.entries(value), JSON.stringify(value), 'option');
+  }
   if (s.kind === 'bool') {
     if (typeof value !== 'boolean') fail(s, JSON.stringify(value), 'option');
     return value as boolean;
@@ -253,7 +289,7 @@ export function loadConfig(
       );
     }
   }
-  const out: Record<string, number | boolean> = {};
+  const out: Record<string, Value> = {};
   for (const s of SETTINGS) {
     const given = options[s.option];
     const raw = env[s.env];

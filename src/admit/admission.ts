@@ -28,6 +28,11 @@ export interface Ticket extends Dispatch {
 }
 
 export interface LimiterSnapshot {
+  /** The organization whose limits these are, once an answer named it. */
+  readonly organization: string | undefined;
+  /** The model group (`sonnet`, `opus`, `haiku`, or the model id). */
+  readonly group: string;
+  /** The model group, under its former name. @deprecated Use `group`. */
   readonly model: string;
   readonly limit: number;
   readonly active: number;
@@ -44,12 +49,16 @@ export class Admission {
   /** Grows the limit while work is queued and no slot event would (unreferenced). */
   private growTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /** Whose limits: the organization (or credential hash) and the model group. */
+  private label: { organization: string | undefined; group: string };
+
   constructor(
-    readonly model: string,
+    key: string,
     private readonly settings: LimiterSettings,
     private readonly now: () => number = monotonicNow,
     private readonly random: () => number = Math.random,
   ) {
+    this.label = labelOf(key);
     this.state = initialKeyState(settings, now());
     this.queue = pLimit(settings.concurrencyInitial);
   }
@@ -62,13 +71,19 @@ export class Admission {
     }
     const now = this.now();
     return {
-      model: this.model,
+      ...this.label,
+      model: this.label.group,
       limit: this.queue.concurrency,
       active: this.queue.activeCount,
       queued: this.queue.pendingCount,
       holdUntil: this.state.holdUntil > now ? Math.round(toEpoch(this.state.holdUntil)) : 0,
       remaining,
     };
+  }
+
+  /** The key changed: the credential's organization became known. */
+  rekey(key: string): void {
+    this.label = labelOf(key);
   }
 
   /** Nothing queued or in flight and no hold in force: forgetting this state loses nothing due. */
@@ -174,4 +189,10 @@ export class Admission {
     if (this.queue.concurrency !== this.state.concurrency.limit)
       this.queue.concurrency = this.state.concurrency.limit;
   }
+}
+
+/** The organization and group of a limiter key (`org:<id>\0<group>` or `key:<hash>\0<group>`). */
+function labelOf(key: string): { organization: string | undefined; group: string } {
+  const [owner = '', group = ''] = key.split('\u0000');
+  return { organization: owner.startsWith('org:') ? owner.slice(4) : undefined, group };
 }

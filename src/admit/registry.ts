@@ -32,6 +32,23 @@ export class Registry {
     return entry.admission;
   }
 
+  /**
+   * Moves the admissions of owner `from` (a credential) to owner `to` (its organization), for each
+   * group `to` has none of: what a credential learned before its organization was known carries
+   * over to the organization's. Keys are `owner\0group`.
+   */
+  moveOwner(from: string, to: string): void {
+    const prefix = `${from}\u0000`;
+    for (const [id, entry] of [...this.entries]) {
+      if (!id.startsWith(prefix)) continue;
+      const target = `${to}\u0000${id.slice(prefix.length)}`;
+      if (this.entries.has(target)) continue;
+      this.entries.delete(id);
+      this.entries.set(target, entry);
+      entry.admission.rekey(target);
+    }
+  }
+
   /** Evicts the admissions idle and unused for `unusedMs`. */
   private sweep(now: number, unusedMs: number): void {
     this.lastSweep = now;

@@ -4,6 +4,7 @@
  * its one exit, {@link Call.finish}, which ends its telemetry and frees what it took.
  */
 import type { Admission, AttemptCost } from '../admit/admission.js';
+import { credentialId } from '../admit/limiter-key.js';
 import { isIdempotent } from '../classify/routes.js';
 import type { RetryBudget } from '../delay/budget.js';
 import type { GatewayConfig } from '../config.js';
@@ -26,7 +27,10 @@ export interface GatewayCore {
   readonly metrics: GatewayMetrics;
   /** The gateway was closed: calls are refused. */
   readonly closed: boolean;
-  admissionFor(authHeader: string | null, model: string): Admission;
+  /** The admission of a call by `credential` to `model`: per organization (once known) and group. */
+  admissionFor(credential: string, model: string): Admission;
+  /** Records the organization an answer to `credential` named (`anthropic-organization-id`). */
+  learnOrganization(credential: string, organization: string | null): void;
 }
 
 /** How a call ended, as its logical span and metrics record it. */
@@ -75,6 +79,11 @@ export interface CallInput {
   readonly maxRetries: number | undefined;
   /** The SDK's own span of the call, when it traces it. */
   readonly sdkSpan: Span | undefined;
+  /**
+   * Who the call is made as, when the client knows better than its auth header (a cloud client's
+   * account and region: its requests are signed after the gateway sees them).
+   */
+  readonly credential?: string | undefined;
   /** Parses a clone of a response as the client would. */
   parse(response: Response): Promise<unknown>;
 }
@@ -88,6 +97,8 @@ export function bodyObject(body: unknown): Record<string, unknown> | undefined {
 
 export class Call {
   readonly model: string | undefined;
+  /** Who the call is made as: a hash of its credential, never the secret. */
+  readonly credential: string;
   readonly method: string;
   readonly request: APIRequest;
   readonly admission: Admission;
@@ -120,10 +131,10 @@ export class Call {
     this.parse = input.parse;
     this.attemptTimeoutMs = input.attemptTimeoutMs;
     this.model = typeof body?.model === 'string' ? body.model : undefined;
-    this.admission = core.admissionFor(
-      request.headers.get('authorization') ?? request.headers.get('x-api-key'),
-      this.model ?? '*',
-    );
+    this.credential =
+      input.credential ??
+      credentialId(request.headers.get('authorization') ?? request.headers.get('x-api-key'));
+    this.admission = core.admissionFor(this.credential, this.model ?? '*');
     this.method = (request.method ?? 'POST').toUpperCase();
     const operation = operationName(input.path);
     this.trace = new CallTrace(

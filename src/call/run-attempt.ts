@@ -12,6 +12,7 @@ import { IdleTimeoutError } from '../errors.js';
 import type { UsageLike } from '../trace/call-trace.js';
 import { AbortError as StopRetrying } from 'p-retry';
 import type { Ticket } from '../admit/admission.js';
+import { ORGANIZATION_HEADER } from '../admit/limiter-key.js';
 import { classifyConnectionError, readFailedResponse } from '../attempt/outcome.js';
 import { readBuckets } from '../attempt/rate-limit-headers.js';
 import { attemptRequest, attemptTimeoutMs, attemptTimeoutReason } from '../attempt/send.js';
@@ -104,6 +105,7 @@ async function sendAttempt(call: Call, next: MiddlewareNext, sent: SentAttempt):
   }
   recordDuration(call, sent.sentAt, response.status);
   sent.span.response(response);
+  call.core.learnOrganization(call.credential, response.headers.get(ORGANIZATION_HEADER));
   guard('reading rate-limit headers', () =>
     call.admission.observe(readBuckets(response.headers), sent.ticket),
   );

@@ -4,8 +4,8 @@
  * copy) and `adopt()` (in place).
  */
 import type { BaseAnthropic } from '@anthropic-ai/sdk';
-import { createHash } from 'node:crypto';
 import { Admission, type LimiterSnapshot } from '../admit/admission.js';
+import { LimiterKeys, modelGroup } from '../admit/limiter-key.js';
 import { Registry } from '../admit/registry.js';
 import { GatewayClosedError } from '../errors.js';
 import type { GatewayCore } from '../call/call.js';
@@ -56,22 +56,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Recent auth headers and their hashes: a process uses a handful of keys; hashing per call is waste. */
-const keyIds = new Map<string, string>();
-const KEY_CACHE_SIZE = 64;
-
-/** Hashes an auth header, so no key is kept as a limiter key, logged or exported. */
-function keyId(authHeader: string | null): string {
-  if (!authHeader) return 'anonymous';
-  let id = keyIds.get(authHeader);
-  if (id === undefined) {
-    id = createHash('sha256').update(authHeader).digest('hex').slice(0, 16);
-    if (keyIds.size >= KEY_CACHE_SIZE) keyIds.delete(keyIds.keys().next().value!);
-    keyIds.set(authHeader, id);
-  }
-  return id;
-}
-
 /** Whether `client` already sends its calls through a gateway (its middleware or its fetch). */
 export function isWrapped(client: BaseAnthropic): boolean {
   const middleware = middlewareOf(client);
@@ -93,7 +77,8 @@ export function createGateway(
 ): Gateway {
   const config = loadConfig(options, env);
   const admissions = shared?.registry ?? new Registry();
-  let last: { auth: string | null; model: string; id: string } | undefined;
+  const keys = new LimiterKeys();
+  let last: { credential: string; model: string; id: string } | undefined;
   const snapshots = () => admissions.snapshots();
   let closed = false;
   const core: GatewayCore = {
@@ -105,12 +90,21 @@ export function createGateway(
     get closed() {
       return closed;
     },
-    admissionFor(authHeader: string | null, model: string): Admission {
-      // Most processes call one key and model: skip the hash for a repeat.
-      if (!last || last.auth !== authHeader || last.model !== model) {
-        last = { auth: authHeader, model, id: `${keyId(authHeader)}\u0000${model}` };
+    admissionFor(credential: string, model: string): Admission {
+      // Most processes call one key and model: skip the lookups for a repeat.
+      if (!last || last.credential !== credential || last.model !== model) {
+        last = { credential, model, id: keys.keyOf(credential, modelGroup(model, config.modelGroups)) };
       }
-      return admissions.get(last.id, () => new Admission(model, config));
+      const { id } = last;
+      return admissions.get(id, () => new Admission(id, config));
+    },
+    learnOrganization(credential: string, organization: string | null): void {
+      if (organization === null || keys.organizationOf(credential) === organization) return;
+      const before = keys.ownerOf(credential);
+      keys.learn(credential, organization);
+      last = undefined;
+      // What the credential's limiters learned so far carries over to its organization's.
+      admissions.moveOwner(before, keys.ownerOf(credential));
     },
   };
   /** The core as seen through another telemetry source (an instrumentation's), one per source. */

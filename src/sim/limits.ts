@@ -6,7 +6,6 @@
  * Times are simulated ms since the simulator's epoch (see `SimState.now()`).
  * @module
  */
-import { createHash } from 'node:crypto';
 import {
   accelerationAdmit,
   accelerationFinish,
@@ -121,17 +120,19 @@ export class Limits {
 
   /**
    * The pool of `apiKey` and `model`; `model` undefined is the organization's model-less pool
-   * (models, count_tokens, invalid requests). A key outside `organizations` is a pool owner of its own.
+   * (models, count_tokens, invalid requests). A key outside `organizations` belongs to the default
+   * organization (`organizationId`), as its `anthropic-organization-id` says: the API pools limits
+   * per organization, not per key.
    */
   get(apiKey: string, model: string | undefined, now: number): Pool {
-    const org = this.#organization(apiKey);
-    const owner = org === undefined ? `k\u0000${apiKey}` : `o\u0000${org}`;
+    const org = this.organizationOf(apiKey);
+    const owner = `o\u0000${org}`;
     const group = model === undefined ? undefined : (lookup(this.#config.modelGroups, model) ?? model);
     const id = group === undefined ? owner : `${owner}\u0000${group}`;
     let pool = this.#pools.get(id);
     if (!pool) {
       const c = this.#config;
-      const organization = org ?? `key#${createHash('sha256').update(apiKey).digest('hex').slice(0, 8)}`;
+      const organization = org;
       const groupLabel = group ?? '*';
       pool = {
         label: `${organization}/${groupLabel}`,

@@ -31,7 +31,7 @@ export type Endpoint = 'messages' | 'count_tokens' | 'models' | 'unknown';
  *
  * Time since the simulator started (or was last `reset()`) is cut into windows of `windowMs`;
  * window `k` spans `[k·windowMs, (k+1)·windowMs)`. Per organization and model group (see
- * {@link RuntimeOptions.organizations}; by default per API key and model), with `A(k)` the number
+ * {@link RuntimeOptions.organizations}; by default one organization, per model), with `A(k)` the number
  * of attempts admitted in window `k` (admitted = passed every limit; an attempt refused by any
  * limit is not counted):
  *
@@ -248,8 +248,9 @@ export interface RuntimeOptions {
   /**
    * Organization of each API key: limits (buckets, acceleration, retry-after holds) are pooled per
    * organization and model group, and `anthropic-organization-id` names the caller's organization.
-   * The key `'*'` maps every key not listed. A key not listed (and no `'*'`) keeps the simulator's
-   * historical behaviour: a pool of its own, answered with `organizationId`. Default `{}`.
+   * The key `'*'` maps every key not listed. A key not listed (and no `'*'`) belongs to the default
+   * organization, `organizationId`, as on the real API where keys of one organization share its
+   * limits. Default `{}`.
    * Replaced as a whole by `update()`.
    */
   organizations?: Readonly<Record<string, string>>;
@@ -491,7 +492,7 @@ export interface SimulatorStats {
 
 /** What happened in one pool of limits (one organization and model group). */
 export interface PoolStats {
-  /** The organization id; for an API key not mapped by `organizations`, `key#` and 8 hex digits of its SHA-256. */
+  /** The organization id (`organizationId` for an API key not mapped by `organizations`). */
   organization: string;
   /** The model group; `*` for the pool of model-less requests (models, count_tokens, invalid Messages bodies). */
   group: string;

@@ -87,7 +87,7 @@ export class GatewayMetrics {
     });
     const observe: Instruments['observe'] = (result) => {
       for (const s of this.snapshots()) {
-        const attrs = { [A.ATTR_GEN_AI_REQUEST_MODEL]: s.model };
+        const attrs = { [A.ATTR_GATEWAY_MODEL_GROUP]: s.group };
         result.observe(limit, s.limit, attrs);
         result.observe(depth, s.queued, attrs);
         for (const [bucket, value] of Object.entries(s.remaining)) {

@@ -57,6 +57,8 @@ export const ATTR_GATEWAY_QUEUE_DEPTH = 'claude_gateway.queue.depth';
 export const ATTR_GATEWAY_TIME_TO_FIRST_CHUNK_MS = 'claude_gateway.time_to_first_chunk_ms';
 export const ATTR_GATEWAY_STREAM_END = 'claude_gateway.stream.end';
 export const ATTR_GATEWAY_BUCKET = 'claude_gateway.ratelimit.bucket';
+/** The model group a limiter serves (models that share one rate-limit budget). */
+export const ATTR_GATEWAY_MODEL_GROUP = 'claude_gateway.model_group';
 
 export const SPAN_BACKOFF = 'claude_gateway.backoff';
 export const SPAN_QUEUE = 'claude_gateway.queue';

@@ -88,15 +88,35 @@ describe('the SDK surface through the gateway', () => {
     expect(g.wrap(original)).toBe(original);
   });
 
-  it('clients wrapped for the same key and model share one limiter', async () => {
-    const s = await sim();
+  it('keys of one organization share one limiter per model group, once an answer named the organization', async () => {
+    const s = await sim({ organizations: { 'sk-a': 'org-a', 'sk-a2': 'org-a', 'sk-b': 'org-b' } });
     const g = createGateway(FAST, {});
-    const a = g.wrap(sdk(s));
-    const b = g.wrap(sdk(s));
-    await Promise.all([a.messages.create(PARAMS), b.messages.create(PARAMS)]);
-    expect(g.limiters().filter((l) => l.model === PARAMS.model)).toHaveLength(1);
-    const other = g.wrap(sdk(s, { apiKey: 'sk-other-key' }));
-    await other.messages.create(PARAMS);
-    expect(g.limiters().filter((l) => l.model === PARAMS.model)).toHaveLength(2);
+    const a = g.wrap(sdk(s, { apiKey: 'sk-a' }));
+    const a2 = g.wrap(sdk(s, { apiKey: 'sk-a2' }));
+    const b = g.wrap(sdk(s, { apiKey: 'sk-b' }));
+    await a.messages.create(PARAMS);
+    // The first key's limiter became its organization's, with what it learned.
+    expect(g.limiters()).toEqual([expect.objectContaining({ organization: 'org-a', group: 'sonnet' })]);
+    await a2.messages.create(PARAMS); // before its first answer: under its own key
+    await a2.messages.create(PARAMS); // now: the organization's
+    await a.messages.create({ ...PARAMS, model: 'claude-sonnet-4-5' }); // same family, same group
+    await b.messages.create(PARAMS);
+    const byOrg = g.limiters().filter((l) => l.organization);
+    expect(byOrg.map((l) => `${l.organization}/${l.group}`).sort()).toEqual(['org-a/sonnet', 'org-b/sonnet']);
+    expect(g.limiters().filter((l) => !l.organization)).toHaveLength(1); // a2's first, idle until evicted
+  });
+
+  it('model groups can be set: a model listed gets the group named', async () => {
+    const s = await sim();
+    const g = createGateway({ ...FAST, modelGroups: { 'claude-sonnet-4-5': 'legacy' } }, {});
+    const client = g.wrap(sdk(s));
+    await client.messages.create(PARAMS);
+    await client.messages.create({ ...PARAMS, model: 'claude-sonnet-4-5' });
+    expect(
+      g
+        .limiters()
+        .map((l) => l.group)
+        .sort(),
+    ).toEqual(['legacy', 'sonnet']);
   });
 });

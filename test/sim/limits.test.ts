@@ -56,11 +56,12 @@ describe('request rate limit', () => {
     expect(quick.headers.get('retry-after-ms')).toBeNull();
   });
 
-  it('keeps state per API key and model; models and count_tokens share a per-key request bucket', async () => {
-    const sim = await start({ ...FAST, requestsPerMinute: 60, burst: 1 });
+  it('keeps state per organization and model (keys not mapped share the default organization); models and count_tokens share one request bucket', async () => {
+    const sim = await start({ ...FAST, requestsPerMinute: 60, burst: 1, organizations: { 'sk-b': 'org-b' } });
     const a = { 'x-api-key': 'sk-a' };
     expect((await call(sim, '/v1/messages', params(), a)).status).toBe(200);
     expect((await call(sim, '/v1/messages', params(), a)).status).toBe(429);
+    expect((await call(sim, '/v1/messages', params(), { 'x-api-key': 'sk-a2' })).status).toBe(429);
     expect((await call(sim, '/v1/messages', params({ model: 'claude-opus-4-1' }), a)).status).toBe(200);
     expect((await call(sim, '/v1/messages', params(), { 'x-api-key': 'sk-b' })).status).toBe(200);
     expect((await call(sim, '/v1/models', undefined, a)).status).toBe(200);

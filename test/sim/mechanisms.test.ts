@@ -305,17 +305,15 @@ describe('output tokens: reserved at admission, reconciled at the end', () => {
 });
 
 describe('pools per organization and model group', () => {
-  it('keeps the historical per key and model pools by default', () => {
+  it('by default pools every key in the default organization, per model', () => {
     const limits = new Limits(config({}));
     expect(limits.get('a', 'm', 0)).toBe(limits.get('a', 'm', 0));
-    expect(limits.get('a', 'm', 0)).not.toBe(limits.get('b', 'm', 0));
+    expect(limits.get('a', 'm', 0)).toBe(limits.get('b', 'm', 0));
     expect(limits.get('a', 'm', 0)).not.toBe(limits.get('a', 'n', 0));
     expect(limits.get('a', undefined, 0)).not.toBe(limits.get('a', 'm', 0));
     expect(limits.organizationOf('a')).toBe(DEFAULT_ORGANIZATION_ID);
     expect(limits.organizationOf(undefined)).toBe(DEFAULT_ORGANIZATION_ID);
-    const label = limits.get('a', 'm', 0).label;
-    expect(label).toMatch(/^key#[0-9a-f]{8}\/m$/);
-    expect(label).not.toContain('a/');
+    expect(limits.get('a', 'm', 0).label).toBe(`${DEFAULT_ORGANIZATION_ID}/m`);
   });
 
   it('pools keys of one organization and models of one group', () => {

@@ -57,7 +57,7 @@ describe('metrics', () => {
     ]);
     const limit = m.get('claude_gateway.concurrency.limit')!;
     expect(
-      limit.dataPoints.find((d) => d.attributes['gen_ai.request.model'] === PARAMS.model)!.value,
+      limit.dataPoints.find((d) => d.attributes['claude_gateway.model_group'] === 'sonnet')!.value,
     ).toBeLessThan(3);
     expect(m.get('claude_gateway.queue.depth')).toBeDefined();
     const remaining = m.get('claude_gateway.ratelimit.remaining')!;

@@ -15,7 +15,7 @@ describe('README', () => {
       const row = readme.split('\n').find((line) => line.startsWith(`| \`${s.env}\``));
       expect(row, s.env).toBeDefined();
       expect(row).toContain(`\`${s.option}\``);
-      expect(row).toContain(String(s.default));
+      expect(row).toContain(typeof s.default === 'object' ? JSON.stringify(s.default) : String(s.default));
     }
   });
 
