@@ -65,12 +65,14 @@ async function toAPIRequest(
 
 /**
  * A `fetch` that sends each API call through the gateway `core`, with `underlying` (the global
- * `fetch` by default) sending each attempt. `attemptTimeoutMs` is the per-attempt timeout.
+ * `fetch` by default) sending each attempt. `attemptTimeoutMs` is the per-attempt timeout;
+ * `credential`, who the client calls as when its auth header does not say (a cloud client).
  */
 export function gatewayFetch(
   core: GatewayCore,
   underlying: typeof fetch = globalThis.fetch,
   attemptTimeoutMs: number = DEFAULT_ATTEMPT_TIMEOUT_MS,
+  credential?: string,
 ): typeof fetch {
   const send = (request: APIRequest) => underlying(request.url, request);
   const adapter = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -87,6 +89,7 @@ export function gatewayFetch(
       attemptTimeoutMs,
       maxRetries: undefined,
       sdkSpan: undefined,
+      credential,
       parse: (response) => response.clone().json(),
     });
     return final(await runCall(call, send));

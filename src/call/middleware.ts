@@ -18,8 +18,15 @@ export function isGatewayMiddleware(middleware: unknown): boolean {
   return (middleware as Record<symbol, unknown> | null)?.[GATEWAY_MIDDLEWARE] === true;
 }
 
-/** Creates the gateway middleware. `clientTimeoutMs` is the client's per-attempt timeout. */
-export function createMiddleware(core: GatewayCore, clientTimeoutMs: number): Middleware {
+/**
+ * Creates the gateway middleware. `clientTimeoutMs` is the client's per-attempt timeout;
+ * `credential`, who the client calls as when its auth header does not say (a cloud client).
+ */
+export function createMiddleware(
+  core: GatewayCore,
+  clientTimeoutMs: number,
+  credential?: string,
+): Middleware {
   const middleware: Middleware = (request, next, ctx) => {
     const options = ctx.options;
     if (!options) return next(request); // credential exchanges: not an API call
@@ -35,6 +42,7 @@ export function createMiddleware(core: GatewayCore, clientTimeoutMs: number): Mi
       attemptTimeoutMs: options.timeout ?? clientTimeoutMs,
       maxRetries: requestedMaxRetries(options),
       sdkSpan: sdkCall?.span,
+      credential,
       parse: (response) => ctx.parse(response),
     });
     return runCall(call, next);

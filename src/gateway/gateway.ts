@@ -16,6 +16,7 @@ import { RetryBudget } from '../delay/budget.js';
 import { GatewayMetrics } from '../trace/metrics.js';
 import { GLOBAL_TELEMETRY, type TelemetrySource } from '../trace/providers.js';
 import {
+  clientCredential,
   clientFetch,
   explicitMaxRetries,
   middlewareOf,
@@ -132,14 +133,17 @@ export function createGateway(
         return;
       }
       const middleware = middlewareOf(client);
-      if (middleware) client.middleware = [createMiddleware(coreFor(source), client.timeout), ...middleware];
-      else setClientFetch(client, gatewayFetch(coreFor(source), clientFetch(client), client.timeout));
+      const view = coreFor(source);
+      const credential = clientCredential(client);
+      if (middleware) client.middleware = [createMiddleware(view, client.timeout, credential), ...middleware];
+      else setClientFetch(client, gatewayFetch(view, clientFetch(client), client.timeout, credential));
       takeClientRetries(client);
     },
     wrap<C extends BaseAnthropic>(client: C): C {
       if (config.disabled || isWrapped(client)) return client;
       if (closed) throw new GatewayClosedError();
       const middleware = middlewareOf(client);
+      const credential = clientCredential(client);
       const wrapped = client.withOptions({
         maxRetries: 0,
         // withOptions() would pin the resolved timeout, which turns off the SDK's check that a
@@ -148,8 +152,8 @@ export function createGateway(
         // Outermost, so the application's own middleware still runs once per HTTP attempt; a
         // client without middleware gets the gateway as its fetch.
         ...(middleware ?
-          { middleware: [createMiddleware(core, client.timeout), ...middleware] }
-        : { fetch: gatewayFetch(core, clientFetch(client), client.timeout) }),
+          { middleware: [createMiddleware(core, client.timeout, credential), ...middleware] }
+        : { fetch: gatewayFetch(core, clientFetch(client), client.timeout, credential) }),
       });
       useGatewayClass(wrapped);
       takeClientRetries(wrapped, explicitMaxRetries(client));

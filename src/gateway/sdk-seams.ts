@@ -125,6 +125,15 @@ export function middlewareOf(client: BaseAnthropic): BaseAnthropic['middleware']
   return Array.isArray(middleware) ? (middleware as BaseAnthropic['middleware']) : undefined;
 }
 
+/**
+ * Who `client` calls as, when its requests do not say so before they are signed: a cloud client
+ * (Bedrock, Vertex) signs each request after the gateway sees it, so its account and region are
+ * read from the client. A hash, never a secret. `undefined` for a client whose auth header says.
+ */
+export function clientCredential(_client: BaseAnthropic): string | undefined {
+  return undefined;
+}
+
 /** The client's `fetch` (private in the SDK's types; an option of every SDK version). */
 export function clientFetch(client: BaseAnthropic): typeof fetch | undefined {
   return (client as unknown as { fetch?: typeof fetch }).fetch;
