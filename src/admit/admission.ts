@@ -12,7 +12,15 @@ import { sleep } from '../delay/sleep.js';
 import { initialKeyState, type KeyState, type LimiterSettings } from './key-state.js';
 import { admitWait, dispatch, type AttemptCost, type Dispatch } from './policy/admit.js';
 import { PACED_BUCKET_NAMES, type BucketName } from './policy/buckets.js';
-import { grow, reportHeaders, reportSuccess, reportThrottle } from './policy/report.js';
+import { STEPS_PER_INTERVAL } from './policy/concurrency.js';
+import {
+  grow,
+  reportHeaders,
+  reportReleased,
+  reportSuccess,
+  reportThrottle,
+  reportUsage,
+} from './policy/report.js';
 
 export type { AttemptCost } from './policy/admit.js';
 
@@ -20,6 +28,9 @@ export type { AttemptCost } from './policy/admit.js';
 export interface Ticket extends Dispatch {
   /** Frees the slot; idempotent. */
   release(): void;
+  /** Reports the output tokens the attempt produced, once (0 when refused or failed): the rest of
+   * its reservation comes back to the output-token mirror. */
+  settle(outputTokensUsed: number): void;
   /** Time spent waiting for the slot, a hold, pacing and the acceleration gate. */
   readonly waitedMs: number;
   /** The limit and the queue depth when the call joined the queue. */
@@ -42,6 +53,9 @@ export interface LimiterSnapshot {
   /** Last-seen `remaining` per paced bucket. */
   readonly remaining: Partial<Record<BucketName, number>>;
 }
+
+/** How recent a success must be for the API to count as admitting this key+model's calls. */
+const ADMITTING_MS = 10_000;
 
 export class Admission {
   private readonly queue: LimitFunction;
@@ -86,6 +100,11 @@ export class Admission {
     this.label = labelOf(key);
   }
 
+  /** The API admitted a call of this key+model lately: a refusal now is not the call's fault. */
+  admitting(): boolean {
+    return this.now() - this.state.lastSuccessAt < ADMITTING_MS;
+  }
+
   /** Nothing queued or in flight and no hold in force: forgetting this state loses nothing due. */
   idle(now: number = this.now()): boolean {
     return this.queue.activeCount === 0 && this.queue.pendingCount === 0 && this.state.holdUntil <= now;
@@ -117,13 +136,20 @@ export class Admission {
     }
     const d = dispatch(this.state, cost, this.now(), this.settings.rampIntervalMs);
     let released = false;
+    let settled = false;
     return {
       ...d,
       release: () => {
         if (released) return;
         released = true;
+        reportReleased(this.state);
         free();
         this.grow();
+      },
+      settle: (used: number) => {
+        if (settled) return;
+        settled = true;
+        reportUsage(this.state, cost, used, this.now());
       },
       waitedMs: d.at - queuedAt,
       limitAtQueue,
@@ -160,14 +186,24 @@ export class Admission {
     reportHeaders(this.state, buckets, ticket, this.now());
   }
 
-  onSuccess(): void {
-    reportSuccess(this.state, this.now(), this.settings);
+  /** The attempt of `ticket` succeeded. */
+  onSuccess(ticket: Dispatch): void {
+    reportSuccess(this.state, ticket, this.now(), this.settings, this.queue.pendingCount > 0);
+    this.applyLimit();
     this.grow();
   }
 
-  /** A throttle; `refusedAt` is the dispatch time of an attempt the API refused (a 429). */
-  onThrottle(throttle: Throttle, retryAfterMs?: number, refusedAt?: number): void {
-    reportThrottle(this.state, throttle, retryAfterMs, refusedAt, this.now(), this.settings, this.random);
+  /** A throttle; `refused` is the ticket of an attempt the API refused (a 429), if any. */
+  onThrottle(throttle: Throttle, retryAfterMs?: number, refused?: Dispatch, precise?: boolean): void {
+    reportThrottle(
+      this.state,
+      throttle,
+      { ms: retryAfterMs, precise },
+      refused,
+      this.now(),
+      this.settings,
+      this.random,
+    );
     this.applyLimit();
   }
 
@@ -180,7 +216,7 @@ export class Admission {
       this.growTimer = setTimeout(() => {
         this.growTimer = undefined;
         this.grow();
-      }, this.settings.rampIntervalMs);
+      }, this.settings.rampIntervalMs / STEPS_PER_INTERVAL);
       this.growTimer.unref?.();
     }
   }

@@ -14,6 +14,12 @@ export type LimiterSettings = ConcurrencySettings &
 
 export interface KeyState {
   concurrency: ConcurrencyState;
+  /** Attempts dispatched and not yet answered (a stream: not yet read to its end). */
+  inFlight: number;
+  /** Since when attempts have gone out with no throttle (the first dispatch, or the last throttle). */
+  quietSince: number;
+  /** When a call last succeeded. */
+  lastSuccessAt: number;
   /** No attempt before this time (a `retry-after`, an outage): the hold. */
   holdUntil: number;
   outage: OutageState;
@@ -27,10 +33,13 @@ export interface KeyState {
 export function initialKeyState(s: LimiterSettings, now: number): KeyState {
   return {
     concurrency: initialConcurrency(s.concurrencyInitial, s, now),
+    inFlight: 0,
+    quietSince: Infinity,
+    lastSuccessAt: -Infinity,
     holdUntil: 0,
     outage: initialOutage(),
     buckets: {},
-    spent: { requests: 0, inputTokens: 0 },
+    spent: { requests: 0, inputTokens: 0, outputTokens: 0 },
     acceleration: initialAcceleration(),
   };
 }

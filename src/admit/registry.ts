@@ -39,7 +39,8 @@ export class Registry {
    */
   moveOwner(from: string, to: string): void {
     const prefix = `${from}\u0000`;
-    for (const [id, entry] of [...this.entries]) {
+    // A copy: entries are moved while the loop runs.
+    for (const [id, entry] of Array.from(this.entries)) {
       if (!id.startsWith(prefix)) continue;
       const target = `${to}\u0000${id.slice(prefix.length)}`;
       if (this.entries.has(target)) continue;

@@ -49,19 +49,27 @@ export class IdleWatch {
   }
 }
 
-/** `body`, read through: `onEnd` once when the read ends, and `watch` told about each read. */
+/** How much of a body's end is kept, as bytes: a message's usage is in its last few hundred. */
+const TAIL_BYTES = 2048;
+
+/**
+ * `body`, read through: `onEnd` once when the read ends, with the text of its last bytes (where a
+ * message's usage is), and `watch` told about each read.
+ */
 export function watchedBody(
   body: ReadableStream<Uint8Array>,
   watch: IdleWatch,
-  onEnd: (how: StreamEnd, error?: unknown) => void,
+  onEnd: (how: StreamEnd, error: unknown, tail: string) => void,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let ended = false;
+  let last: Uint8Array | undefined;
+  let before: Uint8Array | undefined;
   const end = (how: StreamEnd, error?: unknown) => {
     if (ended) return;
     ended = true;
     watch.stop();
-    onEnd(how, error);
+    onEnd(how, error, how === 'completed' ? tailText(before, last) : '');
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -72,7 +80,13 @@ export function watchedBody(
         if (done) {
           end('completed');
           controller.close();
-        } else controller.enqueue(value);
+        } else {
+          // Keep only the last chunks (no copy): the tail is decoded once, at the end.
+          if (value.byteLength >= TAIL_BYTES) before = undefined;
+          else before = last;
+          last = value;
+          controller.enqueue(value);
+        }
       } catch (error) {
         end('failed', error);
         controller.error(bodyReadError(error));
@@ -83,4 +97,16 @@ export function watchedBody(
       await reader.cancel(reason).catch(() => {});
     },
   });
+}
+
+/** The text of the last {@link TAIL_BYTES} of a body from its last two chunks. */
+function tailText(before: Uint8Array | undefined, last: Uint8Array | undefined): string {
+  if (!last) return '';
+  const decoder = new TextDecoder();
+  const end = last.byteLength >= TAIL_BYTES ? last.subarray(last.byteLength - TAIL_BYTES) : last;
+  const head =
+    before && last.byteLength < TAIL_BYTES ?
+      before.subarray(Math.max(0, before.byteLength - (TAIL_BYTES - last.byteLength)))
+    : undefined;
+  return (head ? decoder.decode(head, { stream: true }) : '') + decoder.decode(end);
 }

@@ -4,7 +4,7 @@
  */
 import { classifyFailure, type Classification, type FailureInfo } from '../classify/classify.js';
 import { parseEnvelope, shouldRetryHeader } from '../classify/error-envelope.js';
-import { parseRetryAfter } from '../delay/retry-after.js';
+import { readRetryAfter } from '../delay/retry-after.js';
 
 /** A failed attempt. */
 export type AttemptFailureOutcome =
@@ -14,6 +14,8 @@ export type AttemptFailureOutcome =
       readonly response: Response;
       readonly classification: Classification;
       readonly retryAfterMs: number | undefined;
+      /** The wait is `retry-after-ms`'s, to the millisecond (not whole seconds rounded up). */
+      readonly retryAfterPrecise?: boolean;
     }
   | { readonly kind: 'failed-connection'; readonly error: unknown; readonly classification: Classification };
 
@@ -70,6 +72,7 @@ export async function readFailedResponse(
   now: number,
 ): Promise<Extract<AttemptFailureOutcome, { kind: 'failed-response' }>> {
   const copy = response.clone();
+  const retryAfter = readRetryAfter(response.headers, now);
   const text = await headText(response, ERROR_BODY_PEEK_BYTES);
   const classification = classifyFailure({
     status: response.status,
@@ -80,6 +83,7 @@ export async function readFailedResponse(
     kind: 'failed-response',
     response: copy,
     classification,
-    retryAfterMs: parseRetryAfter(response.headers, now),
+    retryAfterMs: retryAfter?.ms,
+    retryAfterPrecise: retryAfter?.precise,
   };
 }

@@ -84,7 +84,7 @@ export function trackedBody(
   peeked: Peeked,
   reader: ReadableStreamDefaultReader<Uint8Array>,
   watch: IdleWatch,
-  onEnd: (how: StreamEnd, error?: unknown) => void,
+  onEnd: (how: StreamEnd, error?: unknown, outputTokens?: number) => void,
   onFirstContent: () => void,
 ): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
@@ -98,8 +98,10 @@ export function trackedBody(
     if (ended) return;
     ended = true;
     watch.stop();
-    if (streamError && how === 'canceled') onEnd('failed', streamError);
-    else onEnd(how, error);
+    // message_delta's usage is cumulative: the last one seen is what the call produced.
+    const used = outputTokensIn(tail);
+    if (streamError && how === 'canceled') onEnd('failed', streamError, used);
+    else onEnd(how, error, used);
   };
   // Only the last few bytes are kept to find `message_stop` across chunk boundaries.
   const scan = (chunk: Uint8Array) => {
@@ -151,4 +153,16 @@ export function trackedBody(
       await reader.cancel(reason).catch(() => {});
     },
   });
+}
+
+const OUTPUT_TOKENS = /"output_tokens"\s*:\s*(\d+)/g;
+
+/**
+ * The last `output_tokens` count in `text` (the end of a message's JSON, or of a stream, whose
+ * `message_delta` usage is cumulative), if any.
+ */
+export function outputTokensIn(text: string): number | undefined {
+  let last: string | undefined;
+  for (const match of text.matchAll(OUTPUT_TOKENS)) last = match[1];
+  return last === undefined ? undefined : Number(last);
 }

@@ -116,6 +116,9 @@ export class Call {
   private readonly startedHr = performance.now();
   private readonly baseAttrs: Record<string, string>;
   attempts = 0;
+  /** Failures that spent one of the call's retries, and acceleration refusals that did not. */
+  retriesConsumed = 0;
+  freeRefusals = 0;
   totalDelayMs = 0;
   queueWaitMs = 0;
   private finished = false;
@@ -161,6 +164,8 @@ export class Call {
     this.cost = {
       requests: 1,
       inputTokens: typeof request.body === 'string' ? Math.ceil(request.body.length / 4) : 0,
+      // What the API reserves from the output-token bucket when it admits the call.
+      outputTokens: typeof body?.max_tokens === 'number' && body.max_tokens > 0 ? body.max_tokens : 0,
     };
     this.stream = body?.stream === true;
     this.metricsOn = core.metrics.enabled;

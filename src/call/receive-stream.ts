@@ -54,6 +54,7 @@ export async function receiveStream(call: Call, attempt: InFlight, response: Res
     // An `event: error` before any content: nothing reached the consumer, so retry it.
     void reader.cancel().catch(() => {});
     ticket.release();
+    ticket.settle(0);
     const classification = classifyFailure({ errorType: peeked.errorBeforeContent });
     if (classification.throttle !== 'none') call.admission.onThrottle(classification.throttle);
     const replay = withBody(response, concat(peeked.chunks));
@@ -65,7 +66,7 @@ export async function receiveStream(call: Call, attempt: InFlight, response: Res
     if (!classification.retryable) return endNotRetryable(call, failure, replay);
     throw failure;
   }
-  call.admission.onSuccess();
+  call.admission.onSuccess(ticket);
   let firstChunkMs: number | undefined;
   const markFirst = () => {
     firstChunkMs = Math.round(performance.now() - sentAt);
@@ -73,8 +74,9 @@ export async function receiveStream(call: Call, attempt: InFlight, response: Res
   };
   if (peeked.sawContent) markFirst();
   call.summarize('success', undefined, firstChunkMs);
-  const onEnd = (how: StreamEnd, error?: unknown) => {
+  const onEnd = (how: StreamEnd, error?: unknown, used?: number) => {
     ticket.release();
+    ticket.settle(used ?? call.cost.outputTokens);
     span.set({ [A.ATTR_GATEWAY_STREAM_END]: how });
     const failed = how === 'failed' || how === 'cut';
     const timedOut = error instanceof APIConnectionTimeoutError;

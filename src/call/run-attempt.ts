@@ -7,7 +7,7 @@ import type { MiddlewareNext } from '@anthropic-ai/sdk';
 import { APIConnectionError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
 import { IdleWatch, watchedBody } from '../attempt/body-watch.js';
 import { withBody } from '../attempt/rebuild.js';
-import type { StreamEnd } from '../attempt/stream.js';
+import { outputTokensIn, type StreamEnd } from '../attempt/stream.js';
 import { IdleTimeoutError } from '../errors.js';
 import type { UsageLike } from '../trace/call-trace.js';
 import { AbortError as StopRetrying } from 'p-retry';
@@ -68,9 +68,11 @@ export async function runAttempt(call: Call, next: MiddlewareNext, attemptNumber
   try {
     return await sendAttempt(call, next, { ticket, span, retry, sentAt: performance.now() });
   } catch (error) {
-    // The attempt's one way out on a throw: its slot is free; its span ends now unless the retry
-    // loop still has to answer it (a failure it may retry ends its span with the answer).
+    // The attempt's one way out on a throw: its slot is free, its reservation back (a failed
+    // attempt produced nothing the API keeps); its span ends now unless the retry loop still has to
+    // answer it (a failure it may retry ends its span with the answer).
     ticket.release();
+    ticket.settle(0);
     if (error instanceof AttemptFailure) throw error;
     span.end();
     throw error instanceof StopRetrying || call.signal.signal.aborted ? error : unexpected(error);
@@ -141,7 +143,7 @@ function connectionFailure(call: Call, { span, retry, sentAt }: SentAttempt, err
  */
 function receiveSuccess(call: Call, attempt: InFlight, response: Response): Response {
   attempt.ticket.release();
-  call.admission.onSuccess();
+  call.admission.onSuccess(attempt.ticket);
   attempt.span.end();
   call.summarize('success');
   if (!response.body) {
@@ -152,7 +154,7 @@ function receiveSuccess(call: Call, attempt: InFlight, response: Response): Resp
   let usage: UsageLike | undefined;
   let bodyEnd: CallEnd | undefined;
   let pending = 1;
-  const settle = () => {
+  const ended = () => {
     if (--pending === 0)
       call.finish({ ...bodyEnd!, usage: bodyEnd!.outcome === 'success' ? usage : undefined });
   };
@@ -161,9 +163,13 @@ function receiveSuccess(call: Call, attempt: InFlight, response: Response): Resp
   );
   const watched = withBody(
     response,
-    watchedBody(response.body, watch, (how, error) => {
+    watchedBody(response.body, watch, (how, error, tail) => {
+      // The API generated the whole message before answering: what it did not use comes back.
+      attempt.ticket.settle(
+        (how === 'completed' ? outputTokensIn(tail) : undefined) ?? call.cost.outputTokens,
+      );
       bodyEnd = bodyEndOf(call, how, error, status);
-      settle();
+      ended();
     }),
   );
   // Usage is needed for token metrics and for a logical span the gateway owns; the SDK parses the
@@ -174,7 +180,7 @@ function receiveSuccess(call: Call, attempt: InFlight, response: Response): Resp
       .parse(watched)
       .then((data) => (usage = typeof data === 'object' && data ? (data as UsageLike) : undefined))
       .catch(() => undefined)
-      .finally(settle);
+      .finally(ended);
   }
   return watched;
 }
@@ -200,13 +206,15 @@ async function receiveFailure(
 ): Promise<Response> {
   const outcome = await readFailedResponse(response, Date.now());
   ticket.release();
+  ticket.settle(0);
   const { classification, retryAfterMs } = outcome;
   // Do not send what the server already said will fail: a retry-after holds this key and model.
   if (classification.throttle !== 'none') {
     call.admission.onThrottle(
       classification.throttle,
       classification.retryable ? retryAfterMs : undefined,
-      ticket.at,
+      ticket,
+      outcome.retryAfterPrecise,
     );
   }
   const failure = new AttemptFailure(outcome, span, retry);

@@ -80,6 +80,22 @@ function endFailed(call: Call, error: unknown): Response {
   throw error;
 }
 
+/** Acceleration refusals a call may meet without spending its retries, at the most. */
+export const FREE_REFUSALS = 20;
+
+/**
+ * Whether a failure is an acceleration refusal met while the API admits this key+model's other
+ * calls: the gateway's own probing for more, not a failure of the call's. It does not spend one of
+ * the call's retries (up to {@link FREE_REFUSALS}); the call's deadline still bounds it.
+ */
+function freeRefusal(call: Call, error: unknown): boolean {
+  if (!(error instanceof AttemptFailure) || error.outcome.classification.throttle !== 'acceleration')
+    return false;
+  if (call.freeRefusals >= FREE_REFUSALS || !call.admission.admitting()) return false;
+  call.freeRefusals++;
+  return true;
+}
+
 export async function runCall(call: Call, next: MiddlewareNext): Promise<Response> {
   try {
     return await pRetry((attemptNumber) => runAttempt(call, next, attemptNumber), {
@@ -87,6 +103,11 @@ export async function runCall(call: Call, next: MiddlewareNext): Promise<Respons
       // The gateway computes its own delays and waits in shouldRetry; p-retry schedules no timer.
       minTimeout: 0,
       signal: call.signal.signal,
+      shouldConsumeRetry: ({ error }) => {
+        if (freeRefusal(call, error)) return false;
+        call.retriesConsumed++;
+        return true;
+      },
       shouldRetry: ({ error }) => answerFailure(call, error),
     });
   } catch (error) {

@@ -19,6 +19,29 @@ const DATE_FORMS = [
   new RegExp(`^${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4}$`),
 ];
 
+/** A server's wait: milliseconds, and whether they are precise (`retry-after-ms`) or rounded up to
+ * whole seconds (`retry-after`, as the API sends it). */
+export interface RetryAfter {
+  readonly ms: number;
+  readonly precise: boolean;
+}
+
+/** The wait the server asked for, with its precision (see {@link parseRetryAfter}). */
+export function readRetryAfter(
+  headers: Headers | undefined | null,
+  now: number = Date.now(),
+): RetryAfter | undefined {
+  if (!headers) return undefined;
+  const ms = headers.get('retry-after-ms')?.trim();
+  if (ms && MS_FORM.test(ms)) return { ms: Math.ceil(Number(ms)), precise: true };
+  const text = headers.get('retry-after')?.trim();
+  if (!text) return undefined;
+  if (SECONDS_FORM.test(text)) return { ms: Number(text) * 1000, precise: false };
+  if (!DATE_FORMS.some((form) => form.test(text))) return undefined;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : { ms: Math.max(0, date - now), precise: false };
+}
+
 /**
  * The wait the server asked for, in ms, from `retry-after-ms`, else `retry-after` (whole seconds,
  * or an HTTP date, then relative to `now`, epoch ms). `undefined` when absent or malformed. Callers
@@ -28,13 +51,5 @@ export function parseRetryAfter(
   headers: Headers | undefined | null,
   now: number = Date.now(),
 ): number | undefined {
-  if (!headers) return undefined;
-  const ms = headers.get('retry-after-ms')?.trim();
-  if (ms && MS_FORM.test(ms)) return Math.ceil(Number(ms));
-  const text = headers.get('retry-after')?.trim();
-  if (!text) return undefined;
-  if (SECONDS_FORM.test(text)) return Number(text) * 1000;
-  if (!DATE_FORMS.some((form) => form.test(text))) return undefined;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return readRetryAfter(headers, now)?.ms;
 }

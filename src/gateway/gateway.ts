@@ -4,9 +4,8 @@
  * copy) and `adopt()` (in place).
  */
 import type { BaseAnthropic } from '@anthropic-ai/sdk';
-import { Admission, type LimiterSnapshot } from '../admit/admission.js';
-import { LimiterKeys, modelGroup } from '../admit/limiter-key.js';
-import { Registry } from '../admit/registry.js';
+import type { LimiterSnapshot } from '../admit/admission.js';
+import { Limiters } from '../admit/limiters.js';
 import { GatewayClosedError } from '../errors.js';
 import type { GatewayCore } from '../call/call.js';
 import { gatewayFetch, isGatewayFetch } from '../call/fetch-adapter.js';
@@ -77,10 +76,8 @@ export function createGateway(
   shared?: SharedParts,
 ): Gateway {
   const config = loadConfig(options, env);
-  const admissions = shared?.registry ?? new Registry();
-  const keys = new LimiterKeys();
-  let last: { credential: string; model: string; id: string } | undefined;
-  const snapshots = () => admissions.snapshots();
+  const limiters = shared?.limiters ?? new Limiters();
+  const snapshots = () => limiters.snapshots();
   let closed = false;
   const core: GatewayCore = {
     config,
@@ -91,73 +88,20 @@ export function createGateway(
     get closed() {
       return closed;
     },
-    admissionFor(credential: string, model: string): Admission {
-      // Most processes call one key and model: skip the lookups for a repeat.
-      if (!last || last.credential !== credential || last.model !== model) {
-        last = { credential, model, id: keys.keyOf(credential, modelGroup(model, config.modelGroups)) };
-      }
-      const { id } = last;
-      return admissions.get(id, () => new Admission(id, config));
-    },
-    learnOrganization(credential: string, organization: string | null): void {
-      if (organization === null || keys.organizationOf(credential) === organization) return;
-      const before = keys.ownerOf(credential);
-      keys.learn(credential, organization);
-      last = undefined;
-      // What the credential's limiters learned so far carries over to its organization's.
-      admissions.moveOwner(before, keys.ownerOf(credential));
-    },
+    admissionFor: (credential, model) => limiters.admissionFor(credential, model, config),
+    learnOrganization: (credential, organization) => limiters.learnOrganization(credential, organization),
   };
-  /** The core as seen through another telemetry source (an instrumentation's), one per source. */
-  const views = new Map<TelemetrySource, GatewayCore>();
-  const coreFor = (source: TelemetrySource | undefined): GatewayCore => {
-    if (!source || source === telemetry) return core;
-    let view = views.get(source);
-    if (!view) {
-      view = Object.create(core, {
-        telemetry: { value: source },
-        metrics: { value: new GatewayMetrics(source, snapshots) },
-      }) as GatewayCore;
-      views.set(source, view);
-    }
-    return view;
-  };
+  const views = new CoreViews(core, snapshots);
   return {
     config,
     limiters: snapshots,
     adopt(client: BaseAnthropic, source?: TelemetrySource): void {
-      if (config.disabled || closed) return;
-      // A copy made with withOptions({ maxRetries }) keeps the gateway's middleware: move its retries.
-      if (isWrapped(client)) {
-        if (client.maxRetries !== 0) takeClientRetries(client, client.maxRetries);
-        return;
-      }
-      const middleware = middlewareOf(client);
-      const view = coreFor(source);
-      const credential = clientCredential(client);
-      if (middleware) client.middleware = [createMiddleware(view, client.timeout, credential), ...middleware];
-      else setClientFetch(client, gatewayFetch(view, clientFetch(client), client.timeout, credential));
-      takeClientRetries(client);
+      if (!config.disabled && !closed) adoptClient(client, views.of(source));
     },
     wrap<C extends BaseAnthropic>(client: C): C {
       if (config.disabled || isWrapped(client)) return client;
       if (closed) throw new GatewayClosedError();
-      const middleware = middlewareOf(client);
-      const credential = clientCredential(client);
-      const wrapped = client.withOptions({
-        maxRetries: 0,
-        // withOptions() would pin the resolved timeout, which turns off the SDK's check that a
-        // non-streaming call long enough to pass 10 minutes must stream: keep what the user gave.
-        timeout: userTimeout(client),
-        // Outermost, so the application's own middleware still runs once per HTTP attempt; a
-        // client without middleware gets the gateway as its fetch.
-        ...(middleware ?
-          { middleware: [createMiddleware(core, client.timeout, credential), ...middleware] }
-        : { fetch: gatewayFetch(core, clientFetch(client), client.timeout, credential) }),
-      });
-      useGatewayClass(wrapped);
-      takeClientRetries(wrapped, explicitMaxRetries(client));
-      return wrapped;
+      return wrapClient(client, core);
     },
     fetch(underlying?: typeof fetch): typeof fetch {
       return gatewayFetch(core, underlying);
@@ -165,17 +109,78 @@ export function createGateway(
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      for (const view of views.values()) view.metrics.close();
+      views.close();
       if (shared) return; // the state and the gauges serve the other shared gateways
       core.metrics.close();
-      admissions.clear();
+      limiters.registry.clear();
     },
   };
 }
 
+/** The core as seen through other telemetry sources (an instrumentation's), one view per source. */
+class CoreViews {
+  private readonly views = new Map<TelemetrySource, GatewayCore>();
+
+  constructor(
+    private readonly core: GatewayCore,
+    private readonly snapshots: () => LimiterSnapshot[],
+  ) {}
+
+  of(source: TelemetrySource | undefined): GatewayCore {
+    if (!source || source === this.core.telemetry) return this.core;
+    let view = this.views.get(source);
+    if (!view) {
+      view = Object.create(this.core, {
+        telemetry: { value: source },
+        metrics: { value: new GatewayMetrics(source, this.snapshots) },
+      }) as GatewayCore;
+      this.views.set(source, view);
+    }
+    return view;
+  }
+
+  close(): void {
+    for (const view of this.views.values()) view.metrics.close();
+  }
+}
+
+/** Sends `client`'s own calls through `core` from now on: its middleware, or else its fetch. */
+function adoptClient(client: BaseAnthropic, core: GatewayCore): void {
+  // A copy made with withOptions({ maxRetries }) keeps the gateway's middleware: move its retries.
+  if (isWrapped(client)) {
+    if (client.maxRetries !== 0) takeClientRetries(client, client.maxRetries);
+    return;
+  }
+  const middleware = middlewareOf(client);
+  const credential = clientCredential(client);
+  if (middleware) client.middleware = [createMiddleware(core, client.timeout, credential), ...middleware];
+  else setClientFetch(client, gatewayFetch(core, clientFetch(client), client.timeout, credential));
+  takeClientRetries(client);
+}
+
+/** A copy of `client` whose calls go through `core`. */
+function wrapClient<C extends BaseAnthropic>(client: C, core: GatewayCore): C {
+  const middleware = middlewareOf(client);
+  const credential = clientCredential(client);
+  const wrapped = client.withOptions({
+    maxRetries: 0,
+    // withOptions() would pin the resolved timeout, which turns off the SDK's check that a
+    // non-streaming call long enough to pass 10 minutes must stream: keep what the user gave.
+    timeout: userTimeout(client),
+    // Outermost, so the application's own middleware still runs once per HTTP attempt; a client
+    // without middleware gets the gateway as its fetch.
+    ...(middleware ?
+      { middleware: [createMiddleware(core, client.timeout, credential), ...middleware] }
+    : { fetch: gatewayFetch(core, clientFetch(client), client.timeout, credential) }),
+  });
+  useGatewayClass(wrapped);
+  takeClientRetries(wrapped, explicitMaxRetries(client));
+  return wrapped;
+}
+
 /** What the gateways `withGateway` makes share: one limiter per key+model, one set of gauges. */
 interface SharedParts {
-  readonly registry: Registry;
+  readonly limiters: Limiters;
   readonly metrics: GatewayMetrics;
 }
 
@@ -210,8 +215,8 @@ export function sharedGateway(options: GatewayOptions = {}): Gateway {
   let gateway = sharedGateways.get(id);
   if (!gateway) {
     if (!sharedParts) {
-      const registry = new Registry();
-      sharedParts = { registry, metrics: new GatewayMetrics(GLOBAL_TELEMETRY, () => registry.snapshots()) };
+      const limiters = new Limiters();
+      sharedParts = { limiters, metrics: new GatewayMetrics(GLOBAL_TELEMETRY, () => limiters.snapshots()) };
     }
     gateway = createGateway(options, process.env, GLOBAL_TELEMETRY, sharedParts);
     if (sharedGateways.size >= MAX_SHARED_GATEWAYS)

@@ -55,9 +55,10 @@ describe('limiter', () => {
     const stats = s.stats();
     expect(stats.byStatus['200']).toBe(150);
     expect(stats.byStatus['429']).toBeGreaterThanOrEqual(1); // the limit showed itself
-    // Each refusal costs a whole-second hold, so the growth gate learns the limit's windows instead
-    // (measured: 2–6 429s, the attempts in flight when a window filled; 11–15 without the gate).
-    expect(stats.byStatus['429']).toBeLessThanOrEqual(8);
+    // The acceleration gate keeps flowing at what the API admits, closing only while a window is
+    // full (measured: 4–6 429s: the attempts in flight when the first window filled, and one per
+    // later window). A refused call waits its own retry-after; no rate-limit retry-after is broken.
+    expect(stats.byStatus['429']).toBeLessThanOrEqual(10);
     expect(audit.violations()).toBe(0);
   });
 

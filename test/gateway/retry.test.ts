@@ -1,7 +1,7 @@
 /** The retry table and the delay policy, end to end: the real SDK over real HTTP to the simulator. */
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
-import { gatewayClient, PARAMS, sim } from '../helpers.js';
+import { gatewayClient, PARAMS, sim, until } from '../helpers.js';
 import type { AttemptInfo, ScriptedErrorStatus, ScriptedOutcome } from '../../src/sim/index.js';
 
 const fatal: Array<[ScriptedErrorStatus, abstract new (...a: never[]) => Error]> = [
@@ -99,18 +99,24 @@ describe('retried, after the right wait from the right source', () => {
     },
   );
 
-  it('ramp_limit_exceeded is retried and cuts the concurrency limit harder', async () => {
-    const s = await sim();
+  it('ramp_limit_exceeded: the refused call waits its own retry-after; other calls are not held', async () => {
+    const s = await sim({ latency: { ttftMs: 5, msPerToken: 0 } });
     s.enqueue({
       kind: 'error',
       status: 429,
       errorCode: 'ramp_limit_exceeded',
-      retryAfterMs: 50,
+      retryAfterMs: 300,
       retryAfterSec: 1,
     });
     const { gateway, client } = gatewayClient(s, { concurrencyInitial: 8 });
-    await client.messages.create(PARAMS);
-    expect(gateway.limiters()[0]!.limit).toBe(6); // 8 × 0.8
+    const started = performance.now();
+    const refused = client.messages.create(PARAMS).then(() => performance.now() - started);
+    await until(() => s.stats().attempts >= 1);
+    const other = client.messages.create(PARAMS).then(() => performance.now() - started);
+    expect(await other).toBeLessThan(250); // sent at once: the key+model is not held
+    expect(await refused).toBeGreaterThanOrEqual(295); // its own retry-after
+    expect(gateway.limiters()[0]!.limit).toBe(8); // the concurrency limit is not what it cut
+    expect(s.stats().attempts).toBe(3);
   });
 
   it('a reset connection is retried', async () => {

@@ -12,7 +12,7 @@ import {
   noteSuccess,
 } from '../../src/admit/policy/concurrency.js';
 import { OUTAGE_SHARE, OVERLOAD_SHARE, overloadShare } from '../../src/admit/policy/outage.js';
-import { grow, reportSuccess, reportThrottle } from '../../src/admit/policy/report.js';
+import { ADMISSION_EVIDENCE_MS, grow, reportSuccess, reportThrottle } from '../../src/admit/policy/report.js';
 
 const s: LimiterSettings = {
   concurrencyInitial: 4,
@@ -24,7 +24,7 @@ const s: LimiterSettings = {
   maxDelayMs: 32_000,
   maxRetryAfterMs: 60_000,
 };
-const ONE = { requests: 1, inputTokens: 10 };
+const ONE = { requests: 1, inputTokens: 10, outputTokens: 0 };
 const half = () => 0.5; // the outage hold's jitter draws 0.5 + 0.25: three quarters of the ceiling
 
 /** Sends `n` attempts at `now`, as admission would. */
@@ -36,15 +36,15 @@ describe('the hold', () => {
   it('a retry-after holds every attempt of the key+model until it passes', () => {
     const state = initialKeyState(s, 0);
     send(state, 1, 0);
-    reportThrottle(state, 'rate', 2000, 0, 100, s, half);
+    reportThrottle(state, 'rate', { ms: 2000 }, { at: 0, spent: ONE }, 100, s, half);
     expect(admitWait(state, ONE, 100, 60_000)).toBe(2000);
     expect(admitWait(state, ONE, 2099, 60_000)).toBe(1);
     expect(admitWait(state, ONE, 2100, 60_000)).toBe(0);
   });
   it('a shorter retry-after never shortens a hold in force', () => {
     const state = initialKeyState(s, 0);
-    reportThrottle(state, 'rate', 3000, undefined, 0, s, half);
-    reportThrottle(state, 'rate', 1000, undefined, 10, s, half);
+    reportThrottle(state, 'rate', { ms: 3000 }, undefined, 0, s, half);
+    reportThrottle(state, 'rate', { ms: 1000 }, undefined, 10, s, half);
     expect(admitWait(state, ONE, 10, 60_000)).toBe(2990);
   });
 });
@@ -53,7 +53,7 @@ describe('the overload share', () => {
   it('counts 529s per attempt over the current and the previous interval', () => {
     const state = initialKeyState(s, 0);
     send(state, 10, 0);
-    reportThrottle(state, 'overload', undefined, undefined, 10, s, half);
+    reportThrottle(state, 'overload', { ms: undefined }, undefined, 10, s, half);
     expect(overloadShare(state.outage, 10, s.rampIntervalMs)).toBeCloseTo(0.1);
     send(state, 10, 600); // next interval: the first one still counts
     expect(overloadShare(state.outage, 600, s.rampIntervalMs)).toBeCloseTo(0.05);
@@ -62,7 +62,7 @@ describe('the overload share', () => {
   it('an isolated 529 (under the share) neither cuts the limit nor holds', () => {
     const state = initialKeyState(s, 0);
     send(state, 20, 0);
-    reportThrottle(state, 'overload', undefined, undefined, 10, s, half);
+    reportThrottle(state, 'overload', { ms: undefined }, undefined, 10, s, half);
     expect(OVERLOAD_SHARE).toBe(0.1);
     expect(state.concurrency.limit).toBe(4);
     expect(admitWait(state, ONE, 10, 60_000)).toBe(0);
@@ -71,7 +71,8 @@ describe('the overload share', () => {
     const state = initialKeyState(s, 0);
     state.concurrency = { ...state.concurrency, limit: 20 };
     send(state, 10, 0);
-    for (let i = 0; i < 5; i++) reportThrottle(state, 'overload', undefined, undefined, 10 + i, s, half);
+    for (let i = 0; i < 5; i++)
+      reportThrottle(state, 'overload', { ms: undefined }, undefined, 10 + i, s, half);
     expect(state.concurrency.limit).toBe(14);
   });
 });
@@ -80,10 +81,10 @@ describe('the outage hold', () => {
   it('one throttle event without retry-after holds nothing; a second one with no success between holds all', () => {
     const state = initialKeyState(s, 0);
     send(state, 4, 0);
-    for (let i = 0; i < 4; i++) reportThrottle(state, 'overload', undefined, undefined, 10, s, half);
+    for (let i = 0; i < 4; i++) reportThrottle(state, 'overload', { ms: undefined }, undefined, 10, s, half);
     expect(admitWait(state, ONE, 10, 60_000)).toBe(0); // one congestion event: the in-flight calls all saw it
     send(state, 2, 600);
-    reportThrottle(state, 'overload', undefined, undefined, 700, s, half);
+    reportThrottle(state, 'overload', { ms: undefined }, undefined, 700, s, half);
     // Second event: a hold of the first backoff step with half-jitter at 0.75: 0.75 × 1000 ms.
     expect(admitWait(state, ONE, 700, 60_000)).toBe(750);
   });
@@ -91,7 +92,7 @@ describe('the outage hold', () => {
     const state = initialKeyState(s, 0);
     const overloadAt = (now: number) => {
       send(state, 1, now);
-      reportThrottle(state, 'overload', undefined, undefined, now, s, half);
+      reportThrottle(state, 'overload', { ms: undefined }, undefined, now, s, half);
     };
     overloadAt(0);
     overloadAt(600); // 750 ms
@@ -103,21 +104,21 @@ describe('the outage hold', () => {
   it('a success ends it, unless half or more of recent attempts were overloaded', () => {
     const state = initialKeyState(s, 0);
     send(state, 2, 0);
-    reportThrottle(state, 'overload', undefined, undefined, 0, s, half);
-    reportThrottle(state, 'overload', undefined, undefined, 600, s, half);
+    reportThrottle(state, 'overload', { ms: undefined }, undefined, 0, s, half);
+    reportThrottle(state, 'overload', { ms: undefined }, undefined, 600, s, half);
     expect(state.outage.events).toBe(2);
     expect(overloadShare(state.outage, 700, s.rampIntervalMs)).toBeGreaterThanOrEqual(OUTAGE_SHARE);
-    reportSuccess(state, 700, s);
+    reportSuccess(state, { at: 700, spent: ONE }, 700, s, false);
     expect(state.outage.events).toBe(2); // the odd success inside an outage
     send(state, 10, 1200);
-    reportSuccess(state, 1200, s);
+    reportSuccess(state, { at: 1200, spent: ONE }, 1200, s, false);
     expect(state.outage.events).toBe(0);
   });
   it('a throttle with retry-after holds for it and starts no outage', () => {
     const state = initialKeyState(s, 0);
     send(state, 1, 0);
-    reportThrottle(state, 'rate', 1000, 0, 0, s, half);
-    reportThrottle(state, 'rate', 1000, 0, 700, s, half);
+    reportThrottle(state, 'rate', { ms: 1000 }, { at: 0, spent: ONE }, 0, s, half);
+    reportThrottle(state, 'rate', { ms: 1000 }, { at: 0, spent: ONE }, 700, s, half);
     expect(state.outage.events).toBe(0);
     expect(admitWait(state, ONE, 700, 60_000)).toBe(1000);
   });
@@ -130,14 +131,31 @@ describe("slow start's health rule", () => {
   });
   it('in slow start, an API that has answered and not throttled since the last change is healthy', () => {
     const state = initialKeyState(s, 0);
-    reportSuccess(state, 0, s);
+    reportSuccess(state, { at: 0, spent: ONE }, 0, s, false);
     expect(state.concurrency.threshold).toBe(64); // limit 4: slow start
-    grow(state, 500, true, s);
+    for (let t = 125; t <= 500; t += 125) grow(state, t, true, s); // four steps per interval
     expect(state.concurrency.limit).toBe(8);
     // No call finished since the change (long calls), yet slow start goes on:
     expect(state.concurrency.succeeded).toBe(false);
-    grow(state, 1000, true, s);
-    expect(state.concurrency.limit).toBe(16);
+    for (let t = 625; t <= 1000; t += 125) grow(state, t, true, s);
+    expect(state.concurrency.limit).toBeGreaterThanOrEqual(15); // about ×2 again, by rounding
+    expect(state.concurrency.limit).toBeLessThanOrEqual(17);
+  });
+  it('before any answer: attempts in flight past the time a refusal takes show the API admits them', () => {
+    const state = initialKeyState(s, 0);
+    dispatch(state, ONE, 0, s.rampIntervalMs); // a long call, no answer yet
+    grow(state, 400, true, s);
+    expect(state.concurrency.limit).toBe(4);
+    grow(state, ADMISSION_EVIDENCE_MS, true, s);
+    expect(state.concurrency.everSucceeded).toBe(true);
+    expect(state.concurrency.limit).toBe(5); // and slow start goes on from there
+  });
+  it('in slow start, each success while work waits adds a slot (doubling per call duration)', () => {
+    const state = initialKeyState(s, 0);
+    for (let i = 0; i < 4; i++) reportSuccess(state, { at: 0, spent: ONE }, 10, s, true);
+    expect(state.concurrency.limit).toBe(8);
+    reportSuccess(state, { at: 0, spent: ONE }, 10, s, false); // nothing waits: no growth
+    expect(state.concurrency.limit).toBe(8);
   });
   it('a throttle since the last change stops that, and past slow start only a new success grows the limit', () => {
     let c = noteSuccess(initialConcurrency(20, s, 0));
@@ -151,10 +169,10 @@ describe("slow start's health rule", () => {
   });
   it('does not grow when nothing is queued, or before an interval has passed', () => {
     const state = initialKeyState(s, 0);
-    reportSuccess(state, 0, s);
+    reportSuccess(state, { at: 0, spent: ONE }, 0, s, false);
     grow(state, 1000, false, s);
     expect(state.concurrency.limit).toBe(4);
-    grow(state, 400, true, s);
+    grow(state, 100, true, s); // a step is a quarter interval
     expect(state.concurrency.limit).toBe(4);
   });
 });

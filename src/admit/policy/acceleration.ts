@@ -1,232 +1,247 @@
 /**
- * The acceleration gate, armed by the API's acceleration limit (`ramp_limit_exceeded`). Its model:
- * fixed windows of {@link ACCELERATION_WINDOW_MS}, each admitting `max(floor, factor × what the
- * window before admitted)`. Once armed, an attempt goes out only if the window it falls in stays
- * within {@link ACCELERATION_ACCELERATION_GROWTH_FACTOR} × the window before it (or the floor).
+ * The acceleration gate: how fast the dispatch rate of a key+model may grow once the API has
+ * shown an acceleration limit (429 `ramp_limit_exceeded`). The limit's mechanism is undocumented
+ * ("ramp up gradually"): a cap on calls in flight, a cap on the rate, windows that each admit a
+ * multiple of the last are all plausible, so the gate assumes none and learns from the answers.
  *
- * The client does not know where the API's windows start (their phase), so it checks every window
- * that may contain the attempt, one per phase still possible. Each refusal rules out the phases
- * under which it could not have happened (the window it fell in had room to spare); if every phase
- * gets ruled out, the model does not fit and the gate starts over from all phases. Guarding against
- * every possible phase would be safe but slow: after a hold, some phase always sees a quiet window,
- * and growth would restart from the floor (measured: 9.2 s instead of 7.65 s for a cold burst of
- * 1,000 calls). So an attempt may go when it overruns the windows of at most
- * {@link PHASE_RISK} of the possible phases, each weighted by what a refusal there would cost: the
- * odd refusal costs less, and rules phases out.
+ * - Unarmed (no refusal yet), it lets everything through: the concurrency limit alone governs a
+ *   cold start.
+ * - A refusal starts an *event*: the rate drops to what the API was admitting, the dispatches it
+ *   admitted over the second before (over the meter's age when younger), and that level keeps
+ *   flowing: no hold, since limits that grow with use shrink again when a client stops sending.
+ *   The refused call waits its own `retry-after`. The event's other refusals (attempts sent
+ *   before the cut) lower the level further as they come back, and cut nothing more.
+ * - While calls wait for the gate, the rate grows (at first ×{@link GROWTH_PER_S} per second).
+ *   A refusal after the rate grew past the last cut is a new event that also slows growth (its
+ *   exponent ×{@link SLOW_DOWN}); time without one restores it over {@link GROWTH_MEMORY_MS}.
+ * - A refusal at the level kept (not grown) says the API admits nothing now, whatever the rate (a
+ *   window already full): the gate closes and lets one probe through every {@link PROBE_MS} until
+ *   one is not refused; the level is kept for when it opens.
  *
- * Unarmed, it costs a push per attempt: without an acceleration limit, the concurrency limit alone
- * governs a cold start. Pure: the clock is a parameter.
+ * Deterministic transitions on a plain value: no I/O, no timers, the clock a parameter. Constant
+ * work per dispatch: the admitted rate is counted in {@link SLOTS} slots of {@link SLOT_MS}.
  */
 
-/** The period over which the API compares attempt counts (assumed; not documented). */
-export const ACCELERATION_WINDOW_MS = 1000;
-/** Most growth per window once armed: just under the ×2 the simulator's limit grants. */
-export const ACCELERATION_GROWTH_FACTOR = 1.9;
-/**
- * Least growth per window any real acceleration limit is assumed to grant, for ruling phases out:
- * a refused window with `admitted + SLACK < FACTOR_ASSUMED × previous` cannot be the API's.
- */
-const FACTOR_ASSUMED = 1.9;
-/** Attempts a window's count may be off by (clock skew between dispatch and arrival). */
-const SLACK = 1;
-/** Share of the possible phases under which an attempt may overrun the window (see accelerationWait). */
-export const PHASE_RISK = 0.25;
-
-const W = ACCELERATION_WINDOW_MS;
+/** Slot length of the admitted-rate meter, and the shortest span it measures a rate over. */
+export const SLOT_MS = 100;
+/** The meter covers the last second. */
+export const SLOTS = 10;
+/** Growth of the rate per second while calls wait for it, at the most. */
+export const GROWTH_PER_S = 3;
+/** The least growth per second, however many events. */
+export const MIN_GROWTH_PER_S = 1.15;
+/** What each event of growing past what the API admits does to the growth exponent. */
+export const SLOW_DOWN = 0.85;
+/** How long the growth takes to come back from its least to its most without an event. */
+export const GROWTH_MEMORY_MS = 10_000;
+/** The spacing of probes while the gate is closed. */
+export const PROBE_MS = 100;
+/** A rate grown past its last cut by more than this makes a refusal a new event. */
+const REGROWN = 1.05;
+/** The pacing burst, in seconds of the rate: dispatches go out evenly spaced. */
+const BURST_S = 0.01;
 
 export interface AccelerationState {
-  /** Dispatch times, ascending, from `head` on; refused attempts are taken out again. */
-  times: number[];
-  head: number;
-  /** 0 until the first acceleration-limit refusal; then the attempts per window always allowed. */
-  floor: number;
-  /** Per ms of phase (window end mod W): 1 while the API's windows may end there. */
-  readonly phases: Uint8Array;
-  /** Prefix sums of `phases`, for range queries. */
-  readonly phaseSums: Int32Array;
+  /** Admitted dispatches per slot, a ring of {@link SLOTS}; `slotAt` is the start of the newest. */
+  readonly admitted: Float64Array;
+  slotAt: number;
+  slot: number;
+  /** The first dispatch: a meter younger than a second measures over its own age. */
+  firstAt: number;
+  /** Armed by the first refusal; before it nothing is paced. */
+  armed: boolean;
+  /** The dispatch rate allowed, per second, and when its growth was last counted. */
+  rate: number;
+  rateAt: number;
+  /** The rate the last event cut to: a refusal above it (after growth) is a new event. */
+  cutRate: number;
+  /** Pacing tokens (dispatches) and when they were counted. */
+  tokens: number;
+  tokensAt: number;
+  /** When the last event (or the closing of the gate) happened: refusals of earlier dispatches belong to it. */
+  eventAt: number;
+  /** The growth in force, as ln(factor per second), and when it was last brought up to date. */
+  logGrowth: number;
+  logGrowthAt: number;
+  /** Closed when above 0: no dispatch before it, but a probe at it. */
+  closedUntil: number;
+  /** When the probe of the closed gate went (0: none yet). */
+  probeAt: number;
 }
 
 export function initialAcceleration(): AccelerationState {
-  const state = {
-    times: [],
-    head: 0,
-    floor: 0,
-    phases: new Uint8Array(W).fill(1),
-    phaseSums: new Int32Array(W + 1),
+  return {
+    admitted: new Float64Array(SLOTS),
+    slotAt: 0,
+    slot: 0,
+    firstAt: -1,
+    armed: false,
+    rate: Infinity,
+    rateAt: 0,
+    cutRate: Infinity,
+    tokens: 0,
+    tokensAt: 0,
+    eventAt: -Infinity,
+    logGrowth: Math.log(GROWTH_PER_S),
+    logGrowthAt: 0,
+    closedUntil: 0,
+    probeAt: 0,
   };
-  sumPhases(state);
-  return state;
 }
 
-/** The phase (ms, in `[0, W)`) of a window ending at integer time `e`. */
-function phaseOf(e: number): number {
-  return ((e % W) + W) % W;
-}
-
-function sumPhases(state: AccelerationState): void {
-  for (let p = 0; p < W; p++) state.phaseSums[p + 1] = state.phaseSums[p]! + state.phases[p]!;
-}
-
-/** How many phases (ms) of windows ending in `[a, b)` may be the API's. */
-function phaseCount(state: AccelerationState, a: number, b: number): number {
-  const from = Math.ceil(a);
-  const to = Math.ceil(b); // integer ends in [from, to)
-  if (to - from >= W) return state.phaseSums[W]!;
-  if (to <= from) return 0;
-  const i = phaseOf(from);
-  const j = i + (to - from);
-  const s = state.phaseSums;
-  return j <= W ? s[j]! - s[i]! : s[W]! - s[i]! + s[j - W]!;
-}
-
-/** Drops the dispatches that no window from `now` on can count (older than two windows). */
-function prune(state: AccelerationState, now: number): void {
-  const { times } = state;
-  while (state.head < times.length && times[state.head]! <= now - 2 * W) state.head++;
-  if (state.head > 256 && state.head * 2 > times.length) {
-    times.splice(0, state.head);
-    state.head = 0;
-  }
-}
-
-/** First index from `head` whose time is above `t`. */
-function firstAbove(state: AccelerationState, t: number): number {
-  const { times } = state;
-  let lo = state.head;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! > t) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+/** Moves the meter on to the slot that holds `now`, clearing the slots passed. */
+function advance(s: AccelerationState, now: number): void {
+  const steps = Math.floor((now - s.slotAt) / SLOT_MS);
+  if (steps <= 0) return;
+  for (let i = 1; i <= Math.min(steps, SLOTS); i++) s.admitted[(s.slot + i) % SLOTS] = 0;
+  s.slot = (s.slot + steps) % SLOTS;
+  s.slotAt += steps * SLOT_MS;
 }
 
 /**
- * Walks the windows `(e − W, e]` for ends `e` in `[s, s + W)`, in stretches where the counts do
- * not change: `recent` counts the attempts in the window up to `cutoff`, `base` those in the
- * window before it.
+ * The rate the API admitted over the last second before `now`, per second: dispatches sent and not
+ * refused. Over the meter's own age when it is younger (a cold start refused at 50 ms admitted at
+ * twenty times what it sent).
  */
-function sweep(
-  state: AccelerationState,
-  s: number,
-  cutoff: number,
-  visit: (from: number, to: number, recent: number, base: number) => void,
+export function admittedRate(s: AccelerationState, now: number): number {
+  advance(s, now);
+  let total = 0;
+  for (let i = 0; i < SLOTS; i++) total += s.admitted[i]!;
+  const span = s.firstAt < 0 ? 1000 : Math.min(1000, Math.max(SLOT_MS, now - s.firstAt));
+  return (total * 1000) / span;
+}
+
+/** The growth per second in force, brought up to date: it recovers while no event slows it. */
+export function growthPerSecond(s: AccelerationState, now: number): number {
+  const most = Math.log(GROWTH_PER_S);
+  if (now > s.logGrowthAt) {
+    const recovered = ((most - Math.log(MIN_GROWTH_PER_S)) * (now - s.logGrowthAt)) / GROWTH_MEMORY_MS;
+    s.logGrowth = Math.min(most, s.logGrowth + recovered);
+    s.logGrowthAt = now;
+  }
+  return Math.exp(s.logGrowth);
+}
+
+/** Refills the pacing tokens up to `now`. */
+function refill(s: AccelerationState, now: number): void {
+  if (now <= s.tokensAt) return;
+  s.tokens = Math.min(Math.max(1, s.rate * BURST_S), s.tokens + ((now - s.tokensAt) * s.rate) / 1000);
+  s.tokensAt = now;
+}
+
+/**
+ * Lets the rate grow while calls wait (`saturated`) and the gate is open: by the growth in force,
+ * per second since last counted. A rate nobody waits for does not grow: an allowance that grows
+ * with use does not grow without it.
+ */
+export function growRate(s: AccelerationState, now: number, saturated: boolean): void {
+  if (!s.armed || now <= s.rateAt) return;
+  if (saturated && s.closedUntil === 0) {
+    refill(s, now);
+    s.rate *= growthPerSecond(s, now) ** ((now - s.rateAt) / 1000);
+  }
+  s.rateAt = now;
+}
+
+/** Milliseconds until one more dispatch fits the gate; 0 when it fits now (always, unarmed). */
+export function accelerationWait(s: AccelerationState, now: number): number {
+  if (!s.armed) return 0;
+  if (s.closedUntil > 0) {
+    if (now < s.closedUntil) return s.closedUntil - now;
+    if (s.probeAt === 0) return 0; // the probe
+    open(s); // the probe's time passed with no refusal: the API admits again
+  }
+  refill(s, now);
+  return s.tokens >= 1 ? 0 : Math.ceil(((1 - s.tokens) * 1000) / s.rate);
+}
+
+/** Counts a dispatch at `now`: one more admitted until a refusal says not, and a pacing token. */
+export function recordDispatch(s: AccelerationState, now: number): void {
+  if (s.firstAt < 0) s.firstAt = now;
+  advance(s, now);
+  s.admitted[s.slot]! += 1;
+  if (!s.armed) return;
+  if (s.closedUntil > 0) {
+    // The probe: the next one waits for this one's answer, or its time.
+    s.probeAt = now;
+    s.closedUntil = now + PROBE_MS;
+    return;
+  }
+  refill(s, now);
+  s.tokens -= 1;
+}
+
+/** Takes a refused dispatch (any 429) out of the admitted count: the API admitted nothing for it. */
+export function forget(s: AccelerationState, at: number, now: number): void {
+  advance(s, now);
+  const age = Math.floor((s.slotAt - Math.floor(at / SLOT_MS) * SLOT_MS) / SLOT_MS);
+  if (age < 0 || age >= SLOTS) return;
+  const i = (s.slot - age + SLOTS) % SLOTS;
+  s.admitted[i] = Math.max(0, s.admitted[i]! - 1);
+}
+
+/**
+ * An acceleration refusal of the attempt dispatched at `refusedAt`, already forgotten.
+ * `preciseWaitMs` is the server's wait when it gave one to the millisecond (`retry-after-ms`): a
+ * closed gate then waits exactly that instead of probing.
+ */
+export function accelerationRefused(
+  s: AccelerationState,
+  refusedAt: number,
+  now: number,
+  preciseWaitMs?: number,
 ): void {
-  const { times } = state;
-  const n = firstAbove(state, cutoff);
-  let i = firstAbove(state, s - W); // first attempt in the window
-  let j = firstAbove(state, s - 2 * W); // first attempt in the window before
-  for (let t = s; t < s + W;) {
-    // An attempt moves from the window to the one before at its time + W, and out at + 2W.
-    const next = Math.min(i < n ? times[i]! + W : Infinity, j < i ? times[j]! + 2 * W : Infinity, s + W);
-    visit(t, next, n - i, i - j);
-    t = next;
-    while (i < n && times[i]! + W <= t) i++;
-    while (j < i && times[j]! + 2 * W <= t) j++;
+  if (!s.armed) {
+    s.armed = true; // a cold start's overshoot: no sign that the growth in force is too fast
+    return cut(s, now);
   }
-}
-
-export function recordDispatch(state: AccelerationState, at: number): void {
-  prune(state, at);
-  const { times } = state;
-  // Clocks may step back; keep the log sorted.
-  let i = times.length;
-  while (i > state.head && times[i - 1]! > at) i--;
-  if (i === times.length) times.push(at);
-  else times.splice(i, 0, at);
-}
-
-/** Takes an attempt dispatched at `at` out of the log: the API refused it, so admitted none. */
-export function forget(state: AccelerationState, at: number): void {
-  const { times } = state;
-  for (let i = times.length - 1; i >= state.head; i--) {
-    if (times[i] === at) {
-      times.splice(i, 1);
-      return;
-    }
-    if (times[i]! < at) return;
+  if (refusedAt <= s.eventAt) {
+    // The same event: its other refusals come back, and what the API admitted was less.
+    if (s.closedUntil === 0)
+      s.rate = s.cutRate = Math.max(PROBE_RATE, Math.min(s.rate, admittedRate(s, now)));
+    return;
   }
+  if (s.rate > s.cutRate * REGROWN) {
+    // Grown past the last cut and refused: cut again, and grow more slowly for a while.
+    growthPerSecond(s, now);
+    s.logGrowth = Math.max(Math.log(MIN_GROWTH_PER_S), s.logGrowth * SLOW_DOWN);
+    return cut(s, now);
+  }
+  // Refused at the level kept: the API admits nothing now. Close, and probe.
+  s.closedUntil = now + Math.max(1, preciseWaitMs ?? PROBE_MS);
+  s.probeAt = 0;
+  s.eventAt = now;
 }
 
 /**
- * The phases (as window-end stretches) under which a refusal of an attempt dispatched at `at` (still
- * in the log) could not have happened with the API's floor at least `floor`: its window had room
- * to spare. Also the least its window held under a phase still possible (Infinity if none is).
+ * Cuts the rate to what the API admitted over the second before. When it admitted nothing, no rate
+ * is right yet: the gate closes and probes instead.
  */
-function misfits(
-  state: AccelerationState,
-  at: number,
-  floor: number,
-): { ruledOut: Array<[number, number]>; least: number } {
-  const ruledOut: Array<[number, number]> = [];
-  let least = Infinity;
-  sweep(state, at, at, (from, to, held, before) => {
-    const admitted = held - 1; // the refused attempt itself was not admitted
-    if (admitted + SLACK < Math.max(floor, FACTOR_ASSUMED * before)) ruledOut.push([from, to]);
-    else if (phaseCount(state, from, to) > 0) least = Math.min(least, admitted);
-  });
-  return { ruledOut, least };
+function cut(s: AccelerationState, now: number): void {
+  const admitted = admittedRate(s, now);
+  s.rate = s.cutRate = Math.max(PROBE_RATE, Math.min(s.rate, admitted));
+  s.rateAt = now;
+  s.tokens = Math.min(s.tokens, 1);
+  s.tokensAt = now;
+  s.eventAt = now;
+  if (admitted < PROBE_RATE) {
+    s.closedUntil = now + PROBE_MS;
+    s.probeAt = 0;
+  }
+}
+
+/** The rate of probes: what a gate that opens after a probe was admitted knows to be admitted. */
+const PROBE_RATE = 1000 / PROBE_MS;
+
+function open(s: AccelerationState): void {
+  s.closedUntil = 0;
+  s.probeAt = 0;
 }
 
 /**
- * Arms the gate on an acceleration-limit refusal of an attempt dispatched at `at` (still in the
- * log), and learns from it. The first refusal sets the floor to what the trailing window accepted:
- * from cold, the API's window most likely held the whole burst so far (a window edge inside a
- * burst is unlikely, and would only lower what the API allows). Phases under which the refusal
- * could not have happened with that floor are ruled out. If none fits, the floor is lowered to
- * what fits; if still none, the model is off and the gate starts over from all phases.
+ * An answer that is not a refusal came back for an attempt sent at `at`: a closed gate opens when
+ * that attempt went after it closed.
  */
-export function arm(state: AccelerationState, at: number): void {
-  const trailing = Math.max(1, firstAbove(state, at - 1) - firstAbove(state, at - W));
-  const guess = state.floor === 0 ? trailing : state.floor;
-  let fit = misfits(state, at, guess);
-  let floor = guess;
-  if (fit.least === Infinity) {
-    fit = misfits(state, at, 1);
-    floor = Math.max(1, Math.min(guess, fit.least));
-  }
-  if (fit.least === Infinity) {
-    state.phases.fill(1);
-    floor = Math.min(guess, trailing);
-  } else {
-    for (const [from, to] of fit.ruledOut)
-      for (let e = Math.ceil(from); e < Math.ceil(to); e++) state.phases[phaseOf(e)] = 0;
-  }
-  sumPhases(state);
-  state.floor = floor;
-}
-
-/**
- * Milliseconds until one more dispatch fits the gate; 0 when it fits now (always, unarmed). It fits
- * when the phases under which it would overrun the API's window are at most {@link PHASE_RISK} of
- * those still possible, each weighted by the share of its window already gone (a refusal holds
- * 1 s, so one late in a window idles most of the next): guarding against every phase makes growth
- * restart from the floor after each hold, which costs more than the odd early refusal.
- */
-export function accelerationWait(state: AccelerationState, now: number): number {
-  if (state.floor === 0) return 0;
-  prune(state, now);
-  const tolerated = PHASE_RISK * state.phaseSums[W]!;
-  let s = now;
-  // Each pass moves past a refusing stretch; a few suffice, and the caller checks again anyway.
-  for (let pass = 0; pass < 16; pass++) {
-    let over = 0;
-    let firstEnd = -1;
-    sweep(state, s, Infinity, (from, to, recent, base) => {
-      if (recent + 1 > Math.max(state.floor, ACCELERATION_GROWTH_FACTOR * base)) {
-        // A refusal's hold costs as much of the next window as has passed of this one.
-        over += (phaseCount(state, from, to) * (s + W - (from + to) / 2)) / W;
-        if (firstEnd < 0 && over > 0) firstEnd = to;
-      }
-    });
-    if (over <= tolerated) break;
-    s = firstEnd;
-  }
-  return Math.max(0, Math.ceil(s - now));
-}
-
-/** The share of window phases still possible (1 until refusals rule some out); for tests. */
-export function phaseShare(state: AccelerationState): number {
-  return state.phaseSums[W]! / W;
+export function accelerationAdmitted(s: AccelerationState, at: number): void {
+  if (s.closedUntil > 0 && at >= s.eventAt) open(s);
 }

@@ -26,8 +26,7 @@ export function admitWait(state: KeyState, cost: AttemptCost, now: number, maxPa
   let wait = Math.max(0, state.holdUntil - now);
   for (const b of PACED_BUCKET_NAMES)
     wait = Math.max(wait, Math.min(maxPacingMs, pacingWait(state.buckets[b], cost[b], now)));
-  // The gate's sweep costs more than the rest: only asked when nothing else holds the attempt.
-  return wait > 0 ? wait : accelerationWait(state.acceleration, now);
+  return Math.max(wait, accelerationWait(state.acceleration, now));
 }
 
 /** Charges an attempt sent at `now`, synchronously with the decision, so the next one sees it. */
@@ -38,5 +37,7 @@ export function dispatch(state: KeyState, cost: AttemptCost, now: number, interv
     state.buckets[b] = charge(state.buckets[b], cost[b], now);
   }
   recordDispatch(state.acceleration, now);
+  state.inFlight++;
+  if (state.quietSince === Infinity) state.quietSince = now;
   return { at: now, spent: { ...state.spent } };
 }

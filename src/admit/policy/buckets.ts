@@ -15,6 +15,8 @@
 export const PACED_BUCKETS = {
   requests: 'anthropic-ratelimit-requests',
   inputTokens: 'anthropic-ratelimit-input-tokens',
+  // The API reserves `max_tokens` when it admits a call and gives back what was not used at the end.
+  outputTokens: 'anthropic-ratelimit-output-tokens',
 } as const;
 export type BucketName = keyof typeof PACED_BUCKETS;
 export const PACED_BUCKET_NAMES = Object.keys(PACED_BUCKETS) as readonly BucketName[];
@@ -88,4 +90,10 @@ export function pacingWait(m: Mirror | undefined, cost: number, now: number): nu
   const level = levelAt(m, now);
   if (level >= need) return 0;
   return Math.ceil(((need - level) * 60_000) / m.limit);
+}
+
+/** Gives `amount` back to the mirror at `now` (a reservation the server returned), up to capacity. */
+export function refund(m: Mirror | undefined, amount: number, now: number): Mirror | undefined {
+  if (!m || amount <= 0) return m;
+  return { ...m, level: Math.min(m.capacity, levelAt(m, now) + amount), at: now };
 }

@@ -1,11 +1,11 @@
 /**
- * The concurrency limit: how many calls of one key+model may be in flight. Slow start (doubling)
- * up to the first throttle, then proportional growth (a quarter per interval, at least `rampStep`)
- * while work is queued and calls succeed; multiplicative cuts on throttles, harder on the
- * acceleration limit than on a plain rate limit, hardest on overload. Deterministic transitions on
- * a plain value: no I/O, no timers, the clock a parameter.
+ * The concurrency limit: how many calls of one key+model may be in flight. Slow start (doubling
+ * per interval, and one more per success, so per call duration when calls are short) up to the
+ * first throttle, then proportional growth (a quarter per interval, at least `rampStep`) while work
+ * is queued and the API is answering, spread over the interval in steps; multiplicative cuts on
+ * rate-limit 429s and overloads. Deterministic transitions on a plain value: no I/O, no timers, the
+ * clock a parameter.
  */
-import type { Throttle } from '../../classify/classify.js';
 
 export interface ConcurrencySettings {
   readonly concurrencyMin: number;
@@ -24,22 +24,21 @@ export interface ConcurrencyState {
   readonly cutFrom: number;
   /** A call succeeded since the limit last changed. */
   readonly succeeded: boolean;
-  /** A call for this key+model has ever succeeded: the API is answering. */
+  /** The API is answering this key+model: a call succeeded, or attempts stayed in flight past
+   * the time a refusal takes to come back. */
   readonly everSucceeded: boolean;
   /** A throttle arrived since the limit last changed. */
   readonly throttledSinceChange: boolean;
 }
 
 /**
- * Multiplicative decrease per throttle kind. Gentle on 429s: every 429 with `retry-after` also
- * holds all traffic for the key and model, and the acceleration limit grants each window about
- * twice what the previous one admitted, so a deep cut after the hold starves the next windows
- * (measured in bench/: ×0.5 on acceleration refusals doubled the burst's makespan). Hardest on
- * overload, which has no retry-after.
+ * Multiplicative decrease per throttle kind: gentle on a rate-limit 429 (its `retry-after` also
+ * holds every attempt of the key+model, and pacing from the bucket mirrors does the rest), harder
+ * on overload, which has no retry-after. An acceleration refusal does not cut the concurrency
+ * limit: the acceleration gate cuts the rate (see `acceleration.ts`).
  */
-export const CUT_FACTOR: Readonly<Record<Exclude<Throttle, 'none'>, number>> = {
+export const CUT_FACTOR: Readonly<Record<'rate' | 'overload', number>> = {
   rate: 0.9,
-  acceleration: 0.8,
   overload: 0.7,
 };
 
@@ -79,9 +78,35 @@ export function noteSuccess(state: ConcurrencyState): ConcurrencyState {
   return state.succeeded && state.everSucceeded ? state : { ...state, succeeded: true, everSucceeded: true };
 }
 
+/** The API is answering (attempts in flight long past the time a refusal takes). */
+export function noteAnswering(state: ConcurrencyState): ConcurrencyState {
+  return state.everSucceeded ? state : { ...state, everSucceeded: true };
+}
+
 /**
- * Raises the limit by one step when an interval has passed since the last change, work is waiting
- * (`saturated`) and the limit is healthy. Otherwise unchanged.
+ * Slow start grows by one slot per success while work is waiting, as TCP's does per
+ * acknowledgement: the limit doubles per call duration however short the calls, not only per
+ * interval. Past the threshold, growth is per interval only.
+ */
+export function slowStartStep(
+  state: ConcurrencyState,
+  s: ConcurrencySettings,
+  saturated: boolean,
+): ConcurrencyState {
+  if (!saturated || state.limit >= state.threshold || state.limit >= s.concurrencyMax) return state;
+  return { ...state, limit: state.limit + 1 };
+}
+
+/**
+ * Steps per interval: growth is spread over the interval, not taken at once, so a jump of the
+ * limit never sends a burst that a bucket enforced over a short interval would refuse.
+ */
+export const STEPS_PER_INTERVAL = 4;
+
+/**
+ * Raises the limit by one step when a step's time (a quarter interval) has passed since the last
+ * change, work is waiting (`saturated`) and the limit is healthy: ×2 per interval in slow start,
+ * else ×(1 + {@link CONCURRENCY_GROWTH_SHARE}) per interval (at least `rampStep`). Otherwise unchanged.
  */
 export function growConcurrency(
   state: ConcurrencyState,
@@ -90,14 +115,17 @@ export function growConcurrency(
   saturated: boolean,
 ): ConcurrencyState {
   if (!saturated || !isHealthy(state) || state.limit >= s.concurrencyMax) return state;
-  if (now - state.lastChangeAt < s.rampIntervalMs) return state;
+  if (now - state.lastChangeAt < s.rampIntervalMs / STEPS_PER_INTERVAL) return state;
   // Past the threshold, growth is proportional (a quarter per interval, at least rampStep): an
-  // additive step is negligible at large limits, while the API tolerates growth of about ×2 per
-  // window of its acceleration limit.
+  // additive step is negligible at large limits.
   const next =
     state.limit < state.threshold ?
-      Math.min(state.threshold, state.limit * 2)
-    : state.limit + Math.max(s.rampStep, Math.ceil(state.limit * CONCURRENCY_GROWTH_SHARE));
+      Math.min(state.threshold, Math.round(state.limit * 2 ** (1 / STEPS_PER_INTERVAL)))
+    : state.limit +
+      Math.max(
+        Math.ceil(s.rampStep / STEPS_PER_INTERVAL),
+        Math.ceil(state.limit * ((1 + CONCURRENCY_GROWTH_SHARE) ** (1 / STEPS_PER_INTERVAL) - 1)),
+      );
   return changed(state, {
     limit: Math.min(s.concurrencyMax, Math.max(state.limit + 1, next)),
     lastChangeAt: now,
@@ -113,9 +141,8 @@ export function cutConcurrency(
   state: ConcurrencyState,
   s: ConcurrencySettings,
   now: number,
-  throttle: Throttle,
+  throttle: 'rate' | 'overload',
 ): ConcurrencyState {
-  if (throttle === 'none') return state;
   const throttled = state.throttledSinceChange ? state : { ...state, throttledSinceChange: true };
   const recent = now - state.lastCutAt < s.rampIntervalMs;
   const base = recent ? state.cutFrom : state.limit;

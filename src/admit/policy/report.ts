@@ -1,17 +1,26 @@
 /**
  * What the API's answers do to a key+model's state: rate-limit headers fold into the bucket
- * mirrors, successes let the concurrency limit grow and end outages, throttles cut it, hold the
- * key+model and arm the acceleration gate. Deterministic transitions on a {@link KeyState}: no I/O,
- * no timers; the clock and the random source are parameters.
+ * mirrors; successes let the concurrency limit grow, end outages and open a closed acceleration
+ * gate; throttles cut. A rate-limit 429 (a bucket is empty) holds the key+model for its
+ * `retry-after`; an acceleration refusal holds nothing (the refused call waits its own
+ * `retry-after`): it cuts the rate and the concurrency limit to what the API was admitting, and
+ * that level keeps flowing. Deterministic transitions on a {@link KeyState}: no I/O, no timers; the
+ * clock and the random source are parameters.
  */
 import type { Throttle } from '../../classify/classify.js';
 import type { SeenBuckets } from '../../attempt/rate-limit-headers.js';
 import type { KeyState, LimiterSettings } from '../key-state.js';
-import type { Dispatch } from './admit.js';
-import { arm, forget } from './acceleration.js';
-import { foldObservation, PACED_BUCKET_NAMES } from './buckets.js';
-import { cutConcurrency, growConcurrency, noteSuccess } from './concurrency.js';
+import type { AttemptCost, Dispatch } from './admit.js';
+import { accelerationAdmitted, accelerationRefused, forget, growRate } from './acceleration.js';
+import { foldObservation, PACED_BUCKET_NAMES, refund } from './buckets.js';
+import { cutConcurrency, growConcurrency, noteAnswering, noteSuccess, slowStartStep } from './concurrency.js';
 import { countOverload, outageSuccess, outageThrottle, overloadShare, OVERLOAD_SHARE } from './outage.js';
+
+/**
+ * How long attempts must stay in flight, unrefused, to show the API admits them: a refusal comes
+ * back within a round trip, far sooner.
+ */
+export const ADMISSION_EVIDENCE_MS = 500;
 
 /**
  * Holds every attempt for the key+model until `ms` from `now`, never longer than `maxRetryAfterMs`:
@@ -36,31 +45,46 @@ export function reportHeaders(state: KeyState, seen: SeenBuckets, d: Dispatch, n
   }
 }
 
-export function reportSuccess(state: KeyState, now: number, s: LimiterSettings): void {
-  state.concurrency = noteSuccess(state.concurrency);
+/** A success of the attempt dispatched as `d`; `saturated`: work is waiting for a slot. */
+export function reportSuccess(
+  state: KeyState,
+  d: Dispatch,
+  now: number,
+  s: LimiterSettings,
+  saturated: boolean,
+): void {
+  state.lastSuccessAt = now;
+  state.concurrency = slowStartStep(noteSuccess(state.concurrency), s, saturated);
   outageSuccess(state.outage, now, s.rampIntervalMs);
+  accelerationAdmitted(state.acceleration, d.at);
 }
 
 /**
- * A throttle (429, 529) cuts the concurrency limit. With a `retry-after`, every attempt for this
- * key+model waits it out; without one, an outage holds them (see `outage.ts`). `refusedAt` is the
- * dispatch time of an attempt the API refused (a 429): it admitted nothing.
+ * A throttle: a 429 (`rate` or `acceleration`) of the attempt dispatched as `refused`, or a 529
+ * (`overload`, from an answer or mid-stream). A server's `retry-after` on a rate-limit 429 or a 529
+ * holds the key+model; without one, an outage holds it (see `outage.ts`).
  */
 export function reportThrottle(
   state: KeyState,
   throttle: Throttle,
-  retryAfterMs: number | undefined,
-  refusedAt: number | undefined,
+  retryAfter: { readonly ms: number | undefined; readonly precise?: boolean | undefined },
+  refused: Dispatch | undefined,
   now: number,
   s: LimiterSettings,
   random: () => number,
 ): void {
   if (throttle === 'none') return;
-  if (refusedAt !== undefined && throttle !== 'overload') {
-    if (throttle === 'acceleration') arm(state.acceleration, refusedAt);
-    forget(state.acceleration, refusedAt);
+  state.quietSince = now;
+  // A refused attempt was admitted by nothing: it leaves the admitted count.
+  if (refused && throttle !== 'overload') forget(state.acceleration, refused.at, now);
+  // The rate it cuts to bounds what is in flight too (admitted rate × call duration): the
+  // concurrency limit is left to the throttles that say the API is short of room.
+  if (throttle === 'acceleration') {
+    const preciseMs = retryAfter.precise ? retryAfter.ms : undefined;
+    return accelerationRefused(state.acceleration, refused?.at ?? now, now, preciseMs);
   }
-  // The server's own wait holds the key+model, whatever else the throttle means.
+  const retryAfterMs = retryAfter.ms;
+  // The server's own wait holds the key+model: its bucket is empty, or it is overloaded.
   if (retryAfterMs !== undefined) hold(state, retryAfterMs, now, s);
   if (throttle === 'overload') {
     countOverload(state.outage, now, s.rampIntervalMs);
@@ -73,7 +97,32 @@ export function reportThrottle(
   if (outageHoldMs > 0) hold(state, outageHoldMs, now, s);
 }
 
-/** Lets the concurrency limit grow when work is waiting (`saturated`) and the limit is healthy. */
+/** An attempt's answer came back (a stream: was read to its end): its slot is free. */
+export function reportReleased(state: KeyState): void {
+  state.inFlight = Math.max(0, state.inFlight - 1);
+}
+
+/**
+ * The output tokens the API reserved for an attempt (its `max_tokens`) and did not use come back
+ * when it ends: `used` is what it produced (0 for an attempt refused or failed before content).
+ */
+export function reportUsage(state: KeyState, cost: AttemptCost, used: number, now: number): void {
+  const back = Math.max(0, cost.outputTokens - used);
+  if (back <= 0) return;
+  state.spent.outputTokens -= back;
+  state.buckets.outputTokens = refund(state.buckets.outputTokens, back, now);
+}
+
+/**
+ * Lets the concurrency limit and the acceleration gate's rate grow when work is waiting
+ * (`saturated`) and the limit is healthy.
+ */
 export function grow(state: KeyState, now: number, saturated: boolean, s: LimiterSettings): void {
+  // Attempts in flight long past the time a refusal takes to come back were admitted: the API is
+  // answering, even before the first (long) call ends.
+  if (state.inFlight > 0 && now - state.quietSince >= ADMISSION_EVIDENCE_MS) {
+    state.concurrency = noteAnswering(state.concurrency);
+  }
   state.concurrency = growConcurrency(state.concurrency, s, now, saturated);
+  growRate(state.acceleration, now, saturated);
 }
