@@ -4,12 +4,13 @@
  * it. One timer per body, refreshed rather than re-created, and unreferenced: the socket keeps the
  * process alive while data is due.
  */
-import { AnthropicError, APIConnectionError } from '@anthropic-ai/sdk';
+import { AnthropicError, APIConnectionError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
 import type { StreamEnd } from './stream.js';
 
 /**
- * The error a consumer gets when a body's read fails: the SDK's own errors and aborts as they are,
- * anything else (undici's `TypeError: terminated` for a body cut short) as an `APIConnectionError`.
+ * The error a consumer gets when a body's read fails: the SDK's own errors and aborts as they are, a
+ * timeout as an `APIConnectionTimeoutError`, anything else (undici's `TypeError: terminated` for a
+ * body cut short) as an `APIConnectionError`.
  */
 export function bodyReadError(error: unknown): unknown {
   if (error instanceof AnthropicError || (error as { name?: unknown } | null)?.name === 'AbortError')

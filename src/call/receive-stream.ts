@@ -4,7 +4,7 @@
  * and holds the slot and the spans until the consumer's read ends.
  */
 import { APIConnectionError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
-import { IdleWatch } from '../attempt/body-watch.js';
+import { bodyReadError, IdleWatch } from '../attempt/body-watch.js';
 import { withBody } from '../attempt/rebuild.js';
 import { IdleTimeoutError } from '../errors.js';
 import { classifyFailure } from '../classify/classify.js';
@@ -43,7 +43,7 @@ export async function receiveStream(call: Call, attempt: InFlight, response: Res
       span.end();
       throw error;
     }
-    throw connectionFailure(error);
+    throw connectionFailure(bodyReadError(error));
   }
   if (peeked.ended && !peeked.complete) {
     // Cut before any content: nothing reached the consumer, so it is safe to send again.

@@ -118,7 +118,7 @@ describe('acceleration gate', () => {
     for (let t = 0; t < 1000; t += 10) recordDispatch(s, t);
     accelerationRefused(s, 999, 1000);
     recordDispatch(s, 1005);
-    accelerationRefused(s, 1005, 1006, 640);
+    accelerationRefused(s, 1005, 1006, { ms: 640, precise: true });
     expect(accelerationWait(s, 1006)).toBe(640);
   });
 

@@ -181,15 +181,15 @@ export function forget(s: AccelerationState, at: number, now: number): void {
 }
 
 /**
- * An acceleration refusal of the attempt dispatched at `refusedAt`, already forgotten.
- * `preciseWaitMs` is the server's wait when it gave one to the millisecond (`retry-after-ms`): a
- * closed gate then waits exactly that instead of probing.
+ * An acceleration refusal of the attempt dispatched at `refusedAt`, already forgotten, with the
+ * wait the server gave (`ms`; `precise` when to the millisecond, `retry-after-ms`, else whole
+ * seconds rounded up).
  */
 export function accelerationRefused(
   s: AccelerationState,
   refusedAt: number,
   now: number,
-  preciseWaitMs?: number,
+  wait: { readonly ms?: number | undefined; readonly precise?: boolean | undefined } = {},
 ): void {
   if (!s.armed) {
     s.armed = true; // a cold start's overshoot: no sign that the growth in force is too fast
@@ -207,8 +207,11 @@ export function accelerationRefused(
     s.logGrowth = Math.max(Math.log(MIN_GROWTH_PER_S), s.logGrowth * SLOW_DOWN);
     return cut(s, now);
   }
-  // Refused at the level kept: the API admits nothing now. Close, and probe.
-  s.closedUntil = now + Math.max(1, preciseWaitMs ?? PROBE_MS);
+  // Refused at the level kept: the API admits nothing now (a window already full). Close: one
+  // probe every PROBE_MS, or the API's own wait when it gave it to the millisecond. Waiting out a
+  // whole-second retry-after instead would idle past the moment it admits again, and a limit that
+  // grows with use grants less after each idle stretch.
+  s.closedUntil = now + (wait.precise && wait.ms !== undefined ? Math.max(1, wait.ms) : PROBE_MS);
   s.probeAt = 0;
   s.eventAt = now;
 }

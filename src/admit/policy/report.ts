@@ -80,8 +80,7 @@ export function reportThrottle(
   // The rate it cuts to bounds what is in flight too (admitted rate × call duration): the
   // concurrency limit is left to the throttles that say the API is short of room.
   if (throttle === 'acceleration') {
-    const preciseMs = retryAfter.precise ? retryAfter.ms : undefined;
-    return accelerationRefused(state.acceleration, refused?.at ?? now, now, preciseMs);
+    return accelerationRefused(state.acceleration, refused?.at ?? now, now, retryAfter);
   }
   const retryAfterMs = retryAfter.ms;
   // The server's own wait holds the key+model: its bucket is empty, or it is overloaded.
