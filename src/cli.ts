@@ -4,6 +4,7 @@
  * name → {@link CliCommand}; add one by adding an entry.
  * @module
  */
+import './node-version.js'; // oxlint-disable-line import/no-unassigned-import -- first: fails at once on Node.js < 22.15
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';

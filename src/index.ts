@@ -11,6 +11,7 @@
  * ```
  * @packageDocumentation
  */
+import './node-version.js'; // oxlint-disable-line import/no-unassigned-import -- first: fails at once on Node.js < 22.15
 export {
   withGateway,
   createGateway,

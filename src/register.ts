@@ -6,6 +6,7 @@
  * waiting at most `CLAUDE_GATEWAY_SHUTDOWN_TIMEOUT_MS` (2 s): a dead or silent collector never
  * holds an app up longer.
  */
+import './node-version.js'; // oxlint-disable-line import/no-unassigned-import -- first: fails at once on Node.js < 22.15
 import { diag } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { register } from 'node:module';

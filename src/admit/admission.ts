@@ -62,6 +62,8 @@ export class Admission {
   private readonly state: KeyState;
   /** Grows the limit while work is queued and no slot event would (unreferenced). */
   private growTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Calls holding a slot while they wait for a hold, pacing or the acceleration gate. */
+  private waiting = 0;
 
   /** Whose limits: the organization (or credential hash) and the model group. */
   private label: { organization: string | undefined; group: string };
@@ -93,6 +95,11 @@ export class Admission {
       holdUntil: this.state.holdUntil > now ? Math.round(toEpoch(this.state.holdUntil)) : 0,
       remaining,
     };
+  }
+
+  /** Calls wait to be sent: for a slot, or with a slot for a hold, pacing or the acceleration gate. */
+  private saturated(): boolean {
+    return this.queue.pendingCount > 0 || this.waiting > 0;
   }
 
   /** The key changed: the credential's organization became known. */
@@ -128,7 +135,12 @@ export class Admission {
         const now = this.now();
         const wait = admitWait(this.state, cost, now, Math.max(0, pacingUntil - now));
         if (wait <= 0) break;
-        await sleep(wait, signal);
+        this.waiting++;
+        try {
+          await sleep(wait, signal);
+        } finally {
+          this.waiting--;
+        }
       }
     } catch (error) {
       free();
@@ -188,7 +200,7 @@ export class Admission {
 
   /** The attempt of `ticket` succeeded. */
   onSuccess(ticket: Dispatch): void {
-    reportSuccess(this.state, ticket, this.now(), this.settings, this.queue.pendingCount > 0);
+    reportSuccess(this.state, ticket, this.now(), this.settings, this.saturated());
     this.applyLimit();
     this.grow();
   }
@@ -209,7 +221,7 @@ export class Admission {
 
   /** Grows the limit if it may, and keeps a timer to try again while work is queued. */
   private grow(): void {
-    const saturated = this.queue.pendingCount > 0;
+    const saturated = this.saturated();
     grow(this.state, this.now(), saturated, this.settings);
     this.applyLimit();
     if (saturated && this.state.concurrency.limit < this.settings.concurrencyMax && !this.growTimer) {

@@ -99,6 +99,11 @@ export class Call {
   readonly model: string | undefined;
   /** Who the call is made as: a hash of its credential, never the secret. */
   readonly credential: string;
+  /**
+   * Whether the answers name the organization to key limits by: not for a cloud client, whose
+   * accounts a forwarded `anthropic-organization-id` would merge into one limiter.
+   */
+  readonly learnsOrganization: boolean;
   readonly method: string;
   readonly request: APIRequest;
   readonly admission: Admission;
@@ -134,6 +139,7 @@ export class Call {
     this.parse = input.parse;
     this.attemptTimeoutMs = input.attemptTimeoutMs;
     this.model = typeof body?.model === 'string' ? body.model : undefined;
+    this.learnsOrganization = input.credential === undefined;
     this.credential =
       input.credential ??
       credentialId(request.headers.get('authorization') ?? request.headers.get('x-api-key'));

@@ -8,7 +8,7 @@
  */
 import { checkBodySize } from '../classify/routes.js';
 import { GatewayClosedError } from '../errors.js';
-import type { APIRequest } from '../gateway/sdk-seams.js';
+import { FETCH_CALL_OPTIONS, fetchCallOptions, type APIRequest } from '../gateway/sdk-seams.js';
 import { bodyObject, Call, type GatewayCore } from './call.js';
 import { runCall } from './run-call.js';
 
@@ -51,7 +51,10 @@ async function toAPIRequest(
 ): Promise<APIRequest> {
   if (!(input instanceof Request)) {
     const url = typeof input === 'string' ? input : input.href;
-    return { ...init, url, method: init?.method ?? 'GET', headers: new Headers(init?.headers) };
+    const { [FETCH_CALL_OPTIONS]: _passed, ...rest } = (init ?? {}) as RequestInit & {
+      [FETCH_CALL_OPTIONS]?: unknown;
+    };
+    return { ...rest, url, method: init?.method ?? 'GET', headers: new Headers(init?.headers) };
   }
   const body = init?.body ?? (input.body ? await input.arrayBuffer() : undefined);
   return {
@@ -65,7 +68,8 @@ async function toAPIRequest(
 
 /**
  * A `fetch` that sends each API call through the gateway `core`, with `underlying` (the global
- * `fetch` by default) sending each attempt. `attemptTimeoutMs` is the per-attempt timeout;
+ * `fetch` by default) sending each attempt. `attemptTimeoutMs` is the per-attempt timeout, unless
+ * the request brings its own (an SDK client's per-request `timeout`);
  * `credential`, who the client calls as when its auth header does not say (a cloud client).
  */
 export function gatewayFetch(
@@ -78,6 +82,12 @@ export function gatewayFetch(
   const adapter = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     if (core.closed) throw new GatewayClosedError();
     const request = await toAPIRequest(input, init);
+    // An SDK client without middleware passes its call's options (sdk-seams `prepareRequestOptions`);
+    // its timeout header then states the per-attempt timeout, not the unbounded one the SDK was given.
+    const passed = fetchCallOptions(init);
+    const timeoutMs = passed?.attemptTimeoutMs ?? attemptTimeoutMs;
+    if (passed && request.headers.has('x-stainless-timeout'))
+      request.headers.set('x-stainless-timeout', String(Math.trunc(timeoutMs / 1000)));
     const path = new URL(request.url).pathname;
     checkBodySize(path, request.body);
     const call = new Call(core, {
@@ -86,8 +96,8 @@ export function gatewayFetch(
       route: path,
       body: parseJson(request.body),
       signal: request.signal ?? undefined,
-      attemptTimeoutMs,
-      maxRetries: undefined,
+      attemptTimeoutMs: timeoutMs,
+      maxRetries: passed?.maxRetries,
       sdkSpan: undefined,
       credential,
       parse: (response) => response.clone().json(),

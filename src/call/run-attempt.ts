@@ -107,7 +107,8 @@ async function sendAttempt(call: Call, next: MiddlewareNext, sent: SentAttempt):
   }
   recordDuration(call, sent.sentAt, response.status);
   sent.span.response(response);
-  call.core.learnOrganization(call.credential, response.headers.get(ORGANIZATION_HEADER));
+  if (call.learnsOrganization)
+    call.core.learnOrganization(call.credential, response.headers.get(ORGANIZATION_HEADER));
   guard('reading rate-limit headers', () =>
     call.admission.observe(readBuckets(response.headers), sent.ticket),
   );

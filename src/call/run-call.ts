@@ -22,15 +22,17 @@ async function answerFailure(call: Call, error: unknown): Promise<boolean> {
   const { classification } = error.outcome;
   const now = monotonicNow();
   const { config, budget } = call.core;
+  // Which retry this is, counting only the failures that spent one (see freeRefusal), against the
+  // call's own count: the gateway's, or the one its client or the request asked for.
   const decision = decideRetry(
     {
       classification,
       retryAfterMs: error.retryAfterMs,
-      retry: error.retry + 1,
+      retry: Math.max(1, call.retriesConsumed),
       now,
       deadline: call.signal.deadline,
     },
-    config,
+    { ...config, maxRetries: call.maxRetries },
   );
   if (!decision.retry) {
     error.close({ giveUp: decision.why });

@@ -15,6 +15,8 @@ export type FailureReason =
   | 'overloaded' // 529 overloaded_error, or an `event: error` overloaded_error mid-stream
   | 'api_error' // 500 api_error
   | 'server_error' // other 5xx (502, 503, …)
+  | 'outcome_unknown' // 503 change_outcome_unknown: the change may have been made; never resent
+  | 'compaction_unavailable' // 529 compaction_unavailable: a compaction failed for a transient reason
   | 'timeout_error' // 504 timeout_error, 408
   | 'attempt_timeout' // no response within the per-attempt timeout
   | 'connection' // reset, refused, DNS, TLS: no HTTP response at all
@@ -64,6 +66,14 @@ export const SPEND_LIMIT_CODES: ReadonlySet<string> = new Set([
   'contract_spend_limit_reached',
 ]);
 export const RAMP_LIMIT_CODE = 'ramp_limit_exceeded';
+/**
+ * 503 `change_outcome_unknown`: the request's change may have taken effect (in part), so the
+ * gateway never resends it, though it retries other 5xx; the caller decides (the API says the same
+ * request finishes it).
+ */
+export const OUTCOME_UNKNOWN_CODE = 'change_outcome_unknown';
+/** 529 `compaction_unavailable`: a compaction failed for a transient reason; retried, no cut. */
+export const COMPACTION_UNAVAILABLE_CODE = 'compaction_unavailable';
 
 interface Row {
   readonly reason: FailureReason;
@@ -119,6 +129,11 @@ function classifyStatus(status: number, errorCode: string | undefined): Row {
     if (SPEND_LIMIT_CODES.has(errorCode)) return row('spend_limit', false, 'rate_limit_error');
     if (errorCode === RAMP_LIMIT_CODE) return row('ramp_limit', true, 'rate_limit_error', 'acceleration');
   }
+  // Other 503 codes (authorization_check_unavailable, cmek_context_unavailable, …) are transient.
+  if (status === 503 && errorCode === OUTCOME_UNKNOWN_CODE) return row('outcome_unknown', false, '503');
+  // Not an overload of the API: retried without cutting the ramp.
+  if (status === 529 && errorCode === COMPACTION_UNAVAILABLE_CODE)
+    return row('compaction_unavailable', true, 'overloaded_error');
   const known = STATUS_TABLE.get(status);
   if (known) return known;
   if (status >= 500) return row('server_error', true, String(status));
@@ -152,9 +167,34 @@ function classifyInfo(info: FailureInfo): Classification {
   return { reason: base.reason, throttle: base.throttle, errorType: base.errorType, retryable };
 }
 
+/** The SDK error classes the table tells apart, by name: they are the same in every SDK version. */
+type SdkErrorKind = 'APIConnectionTimeoutError' | 'APIConnectionError' | 'APIError';
+const SDK_ERROR_KINDS: ReadonlySet<string> = new Set<SdkErrorKind>([
+  'APIConnectionTimeoutError',
+  'APIConnectionError',
+  'APIError',
+]);
+
+/**
+ * Which SDK error class `error` is an instance of, in this package's copy of the SDK or another's
+ * (a framework's nested 0.x): by `instanceof`, else by the class names along its prototype chain.
+ */
+function sdkErrorKind(error: unknown): SdkErrorKind | undefined {
+  if (error instanceof APIConnectionTimeoutError) return 'APIConnectionTimeoutError';
+  if (error instanceof APIConnectionError) return 'APIConnectionError';
+  if (error instanceof APIError) return 'APIError';
+  if (!(error instanceof Error)) return undefined;
+  for (let proto: unknown = Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
+    const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === 'string' && SDK_ERROR_KINDS.has(name)) return name as SdkErrorKind;
+  }
+  return undefined;
+}
+
 /**
  * Classifies a failure by the gateway's table. Accepts an SDK error (`Anthropic.APIError` and its
- * subclasses, `APIConnectionError`, `APIConnectionTimeoutError`) or a {@link FailureInfo}.
+ * subclasses, `APIConnectionError`, `APIConnectionTimeoutError`, from any SDK version) or a
+ * {@link FailureInfo}.
  *
  * @example
  * ```ts
@@ -164,16 +204,27 @@ function classifyInfo(info: FailureInfo): Classification {
  * ```
  */
 export function classifyError(error: unknown): Classification {
-  if (error instanceof APIConnectionTimeoutError) return classifyInfo({ connection: 'timeout' });
-  if (error instanceof APIConnectionError) return classifyInfo({ connection: 'other' });
-  if (error instanceof APIError) {
-    const body = envelopeFields(error.error);
-    const sdk = error as { type?: unknown; errorCode?: unknown };
+  const kind = sdkErrorKind(error);
+  if (kind === 'APIConnectionTimeoutError') return classifyInfo({ connection: 'timeout' });
+  if (kind === 'APIConnectionError') return classifyInfo({ connection: 'other' });
+  if (kind === 'APIError') {
+    const sdk = error as {
+      status?: unknown;
+      headers?: unknown;
+      error?: unknown;
+      type?: unknown;
+      errorCode?: unknown;
+    };
+    const body = envelopeFields(sdk.error);
     return classifyInfo({
-      status: error.status,
+      status: typeof sdk.status === 'number' ? sdk.status : undefined,
       errorType: typeof sdk.type === 'string' ? sdk.type : body.errorType,
       errorCode: typeof sdk.errorCode === 'string' ? sdk.errorCode : body.errorCode,
-      shouldRetry: shouldRetryHeader(error.headers),
+      shouldRetry: shouldRetryHeader(
+        typeof (sdk.headers as Headers | undefined)?.get === 'function' ?
+          (sdk.headers as Headers)
+        : undefined,
+      ),
     });
   }
   if (error !== null && typeof error === 'object' && !(error instanceof Error)) {

@@ -3,6 +3,7 @@
  * sets the exit code; the process then ends by itself (nothing is left running).
  * @module
  */
+import '../node-version.js'; // oxlint-disable-line import/no-unassigned-import -- first: fails at once on Node.js < 22.15
 import { processIO } from '../cli.js';
 import { runDemo, type DemoIO } from './command.js';
 

@@ -3,7 +3,6 @@
  * wraps), the retry budget and the telemetry; and the two ways a client joins it, `wrap()` (a
  * copy) and `adopt()` (in place).
  */
-import type { BaseAnthropic } from '@anthropic-ai/sdk';
 import type { LimiterSnapshot } from '../admit/admission.js';
 import { Limiters } from '../admit/limiters.js';
 import { GatewayClosedError } from '../errors.js';
@@ -20,9 +19,11 @@ import {
   explicitMaxRetries,
   middlewareOf,
   setClientFetch,
+  setClientMiddleware,
   takeClientRetries,
   userTimeout,
   useGatewayClass,
+  type AnthropicLikeClient,
 } from './sdk-seams.js';
 
 export interface Gateway {
@@ -33,13 +34,13 @@ export interface Gateway {
    * traced. The SDK's own retries are turned off on it so nothing retries twice. A client already
    * wrapped (by any gateway) is returned as it is.
    */
-  wrap<C extends BaseAnthropic>(client: C): C;
+  wrap<C extends AnthropicLikeClient>(client: C): C;
   /**
    * Sends `client`'s own calls through this gateway from now on, changing it in place (its
    * middleware and `maxRetries`). For instrumentation, where the application holds the client.
    * @param telemetry - @internal the tracer and meter to report to (an instrumentation's own).
    */
-  adopt(client: BaseAnthropic, telemetry?: TelemetrySource): void;
+  adopt(client: AnthropicLikeClient, telemetry?: TelemetrySource): void;
   /** The state of each limiter: model, concurrency limit, in flight, queued, hold, remaining budget. */
   limiters(): LimiterSnapshot[];
   /**
@@ -57,7 +58,7 @@ export interface Gateway {
 }
 
 /** Whether `client` already sends its calls through a gateway (its middleware or its fetch). */
-export function isWrapped(client: BaseAnthropic): boolean {
+export function isWrapped(client: AnthropicLikeClient): boolean {
   const middleware = middlewareOf(client);
   return (middleware?.some(isGatewayMiddleware) ?? false) || isGatewayFetch(clientFetch(client));
 }
@@ -95,10 +96,10 @@ export function createGateway(
   return {
     config,
     limiters: snapshots,
-    adopt(client: BaseAnthropic, source?: TelemetrySource): void {
+    adopt(client: AnthropicLikeClient, source?: TelemetrySource): void {
       if (!config.disabled && !closed) adoptClient(client, views.of(source));
     },
-    wrap<C extends BaseAnthropic>(client: C): C {
+    wrap<C extends AnthropicLikeClient>(client: C): C {
       if (config.disabled || isWrapped(client)) return client;
       if (closed) throw new GatewayClosedError();
       return wrapClient(client, core);
@@ -145,7 +146,7 @@ class CoreViews {
 }
 
 /** Sends `client`'s own calls through `core` from now on: its middleware, or else its fetch. */
-function adoptClient(client: BaseAnthropic, core: GatewayCore): void {
+function adoptClient(client: AnthropicLikeClient, core: GatewayCore): void {
   // A copy made with withOptions({ maxRetries }) keeps the gateway's middleware: move its retries.
   if (isWrapped(client)) {
     if (client.maxRetries !== 0) takeClientRetries(client, client.maxRetries);
@@ -153,13 +154,14 @@ function adoptClient(client: BaseAnthropic, core: GatewayCore): void {
   }
   const middleware = middlewareOf(client);
   const credential = clientCredential(client);
-  if (middleware) client.middleware = [createMiddleware(core, client.timeout, credential), ...middleware];
+  if (middleware)
+    setClientMiddleware(client, [createMiddleware(core, client.timeout, credential), ...middleware]);
   else setClientFetch(client, gatewayFetch(core, clientFetch(client), client.timeout, credential));
   takeClientRetries(client);
 }
 
 /** A copy of `client` whose calls go through `core`. */
-function wrapClient<C extends BaseAnthropic>(client: C, core: GatewayCore): C {
+function wrapClient<C extends AnthropicLikeClient>(client: C, core: GatewayCore): C {
   const middleware = middlewareOf(client);
   const credential = clientCredential(client);
   const wrapped = client.withOptions({
@@ -172,7 +174,7 @@ function wrapClient<C extends BaseAnthropic>(client: C, core: GatewayCore): C {
     ...(middleware ?
       { middleware: [createMiddleware(core, client.timeout, credential), ...middleware] }
     : { fetch: gatewayFetch(core, clientFetch(client), client.timeout, credential) }),
-  });
+  }) as C;
   useGatewayClass(wrapped);
   takeClientRetries(wrapped, explicitMaxRetries(client));
   return wrapped;
@@ -201,7 +203,7 @@ const MAX_SHARED_GATEWAYS = 32;
  * ```
  * @throws {GatewayConfigError} when an option or `CLAUDE_GATEWAY_*` variable is invalid.
  */
-export function withGateway<C extends BaseAnthropic>(client: C, options: GatewayOptions = {}): C {
+export function withGateway<C extends AnthropicLikeClient>(client: C, options: GatewayOptions = {}): C {
   return sharedGateway(options).wrap(client);
 }
 

@@ -3,14 +3,19 @@
  * client the application constructs through the gateway, with no change to its code. It patches
  * the SDK's `BaseAnthropic.prototype` (CommonJS through require hooks, ESM through the
  * `@opentelemetry/instrumentation` loader hook), so a client joins the shared gateway on its first
- * request. A client also passed to `withGateway()` is recognised and goes through once. The tracer
- * and meter providers set on the instrumentation (`setTracerProvider`, `setMeterProvider`) are the
- * ones its clients' calls report to.
+ * request. Every copy of the SDK in the application is patched, each at its own version (a
+ * framework's nested 0.x beside the application's 1.x), and so are apps that load only the SDK's
+ * `client` file (`@anthropic-ai/bedrock-sdk`, `vertex-sdk`). A copy of a version the gateway does not
+ * take gets one warning naming it. A client also passed to `withGateway()` is recognised and goes
+ * through once. The tracer and meter providers set on the instrumentation (`setTracerProvider`,
+ * `setMeterProvider`) are the ones its clients' calls report to.
  */
 import type { BaseAnthropic } from '@anthropic-ai/sdk';
+import { diag } from '@opentelemetry/api';
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
+  InstrumentationNodeModuleFile,
   type InstrumentationConfig,
 } from '@opentelemetry/instrumentation';
 import type { GatewayOptions } from '../config.js';
@@ -19,8 +24,8 @@ import { SCOPE_NAME } from '../trace/semconv.js';
 import { VERSION } from '../version.js';
 import { isWrapped, sharedGateway } from './gateway.js';
 import {
-  clientMaxRetries,
-  moveRequestRetries,
+  isSupportedSdkVersion,
+  prepareRequestOptions,
   SUPPORTED_SDK_RANGE,
   withGatewayOptions,
 } from './sdk-seams.js';
@@ -30,11 +35,44 @@ export interface AnthropicGatewayInstrumentationConfig extends InstrumentationCo
   gateway?: GatewayOptions;
 }
 
-type SdkModule = { BaseAnthropic?: typeof BaseAnthropic };
+type SdkModule = { BaseAnthropic?: { prototype: object } };
 
 /** Every call starts in `request()` or, for list endpoints, `requestAPIList()`; `withOptions()` copies. */
 const PATCHED_METHODS = ['request', 'requestAPIList', 'withOptions'] as const;
 type Method = (this: BaseAnthropic, ...args: unknown[]) => unknown;
+
+/**
+ * The SDK's files that define `BaseAnthropic`: the package's main module re-exports it from
+ * `client`, which Bedrock's and Vertex's SDKs load alone (`@anthropic-ai/sdk/client`).
+ */
+const CLIENT_FILES = ['@anthropic-ai/sdk/client.js', '@anthropic-ai/sdk/client.mjs'];
+
+/** The versions already warned about, so each gets one warning per process. */
+const warned = new Set<string>();
+
+/** Whether the application has set an OpenTelemetry diagnostic logger (the API's global registry). */
+function hasDiagLogger(): boolean {
+  const api = (globalThis as Record<symbol, { diag?: unknown } | undefined>)[
+    Symbol.for('opentelemetry.js.api.1')
+  ];
+  return api?.diag !== undefined;
+}
+
+/**
+ * Says once that clients of `@anthropic-ai/sdk` `version` do not go through the gateway: as an
+ * OpenTelemetry `diag` warning, or, when no diagnostic logger is set (the default), as a Node
+ * process warning, so it is never silent.
+ */
+function warnUnsupported(version: string | undefined, why: string): void {
+  const key = `${version}:${why}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  const message =
+    `claude-otel-gateway: @anthropic-ai/sdk ${version ?? '(unknown version)'} ${why}; ` +
+    `its clients do not go through the gateway (supported: ${SUPPORTED_SDK_RANGE})`;
+  diag.warn(message);
+  if (!hasDiagLogger()) process.emitWarning(message, { code: 'CLAUDE_GATEWAY_UNSUPPORTED_SDK' });
+}
 
 export class AnthropicGatewayInstrumentation extends InstrumentationBase<AnthropicGatewayInstrumentationConfig> {
   /** This instrumentation's tracer and meter, as its providers stand when a call is made. */
@@ -47,16 +85,18 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
   }
 
   protected init() {
+    // Every version is hooked, so that one the gateway does not take is named in a warning.
+    const patch = (exports: SdkModule, version?: string) => {
+      this.patch(exports, version);
+      return exports;
+    };
+    const unpatch = (exports: SdkModule) => this.unpatch(exports);
     return new InstrumentationNodeModuleDefinition(
       '@anthropic-ai/sdk',
-      [SUPPORTED_SDK_RANGE],
-      (exports: SdkModule) => {
-        this.patch(exports);
-        return exports;
-      },
-      (exports: SdkModule) => {
-        this.unpatch(exports);
-      },
+      ['*'],
+      patch,
+      unpatch,
+      CLIENT_FILES.map((file) => new InstrumentationNodeModuleFile(file, ['*'], patch, unpatch)),
     );
   }
 
@@ -64,13 +104,18 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
     if (this.isEnabled()) sharedGateway(this.getConfig().gateway).adopt(client, this.telemetry);
   }
 
-  private patch(exports: SdkModule): void {
-    const proto = exports.BaseAnthropic?.prototype as unknown as Record<string, Method> | undefined;
-    if (!proto) return;
+  private patch(exports: SdkModule, version: string | undefined): void {
+    // The package's main module and its `client` file both come through here; the second patch of
+    // one prototype replaces the first (`_wrap` unwraps what it already wrapped).
+    if (!isSupportedSdkVersion(version)) return warnUnsupported(version, 'is not supported');
+    const proto = exports.BaseAnthropic?.prototype as Record<string, Method> | undefined;
+    if (!proto || PATCHED_METHODS.some((name) => typeof proto[name] !== 'function')) {
+      return warnUnsupported(version, 'has no BaseAnthropic client this gateway can patch');
+    }
     const instrumentation = this;
     const managed = (client: BaseAnthropic) => instrumentation.isEnabled() && isWrapped(client);
     const moved = (client: BaseAnthropic, options: unknown) =>
-      managed(client) ? moveRequestRetries(options as never, clientMaxRetries(client)) : options;
+      managed(client) ? prepareRequestOptions(client, options) : options;
     this._wrap(
       proto,
       'request',
@@ -96,13 +141,13 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
       (original: Method) =>
         function withOptions(this: BaseAnthropic, options: unknown) {
           if (!managed(this)) return original.call(this, options);
-          return withGatewayOptions(this, options as never, original as never);
+          return withGatewayOptions(this, options as object, original as never);
         },
     );
   }
 
   private unpatch(exports: SdkModule): void {
-    const proto = exports.BaseAnthropic?.prototype as unknown as Record<string, Method> | undefined;
+    const proto = exports.BaseAnthropic?.prototype as Record<string, Method> | undefined;
     if (!proto) return;
     for (const method of PATCHED_METHODS) this._unwrap(proto, method);
   }

@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import '../node-version.js'; // oxlint-disable-line import/no-unassigned-import -- first: fails at once on Node.js < 22.15
 import { listen, shutdown } from './server.js';
 import { SimState } from './state.js';
 import type { RuntimeOptions, ScriptedOutcome, Simulator, SimulatorOptions } from './types.js';

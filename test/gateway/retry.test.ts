@@ -200,3 +200,31 @@ describe('non-idempotent creates', () => {
     expect(s.stats().attempts).toBe(1);
   });
 });
+
+describe('retries a call may spend', () => {
+  it('acceleration refusals while the API admits other calls do not spend the call’s retries', async () => {
+    const s = await sim({ latency: { ttftMs: 2, msPerToken: 0 } });
+    const { client } = gatewayClient(s, { maxRetries: 1 });
+    await client.messages.create(PARAMS); // the API admits this key+model's calls
+    const refusal = {
+      kind: 'error' as const,
+      status: 429 as const,
+      errorCode: 'ramp_limit_exceeded',
+      retryAfterMs: 20,
+    };
+    s.enqueue(refusal, refusal, refusal);
+    expect((await client.messages.create(PARAMS)).type).toBe('message');
+    expect(s.stats().attempts).toBe(5); // 1 + 3 refused + 1, with maxRetries 1
+  });
+
+  it('a per-request maxRetries above the gateway’s is honoured (and the SDK still never retries)', async () => {
+    const s = await sim();
+    const always529 = Array.from({ length: 10 }, () => ({ kind: 'error' as const, status: 529 as const }));
+    s.enqueue(...always529);
+    const { client } = gatewayClient(s, { maxRetries: 2 });
+    await expect(client.messages.create(PARAMS, { maxRetries: 4 })).rejects.toBeInstanceOf(
+      Anthropic.InternalServerError,
+    );
+    expect(s.stats().attempts).toBe(5);
+  });
+});

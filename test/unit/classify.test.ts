@@ -1,6 +1,41 @@
 import Anthropic from '@anthropic-ai/sdk';
+import Anthropic0122 from 'sdk0122';
+import Anthropic058 from 'sdk058';
 import { describe, expect, it } from 'vitest';
-import { classifyError, STATUS_TABLE } from '../../src/index.js';
+import { classifyError, createGateway, STATUS_TABLE } from '../../src/index.js';
+import { PARAMS } from '../helpers.js';
+
+const MESSAGE = {
+  id: 'msg_1',
+  type: 'message',
+  role: 'assistant',
+  model: PARAMS.model,
+  content: [{ type: 'text', text: 'hi' }],
+  stop_reason: 'end_turn',
+  stop_sequence: null,
+  usage: { input_tokens: 1, output_tokens: 1 },
+};
+
+function errorResponse(status: number, type: string, code: string): Response {
+  const body = { type: 'error', error: { type, message: 'x', details: { error_code: code } } };
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+/** The error the SDK itself raises for an answer (its class for the status and error_code). */
+async function sdkError(status: number, type: string, code: string): Promise<Error> {
+  const client = new Anthropic({
+    apiKey: 'sk-x',
+    baseURL: 'http://127.0.0.1:9',
+    maxRetries: 0,
+    fetch: async () => errorResponse(status, type, code),
+  });
+  return client.messages.create(PARAMS).then(
+    () => {
+      throw new Error('expected an error');
+    },
+    (error: Error) => error,
+  );
+}
 
 describe('classifyError: the table, row by row', () => {
   const rows: Array<[number, string, boolean, string, string?]> = [
@@ -108,6 +143,104 @@ describe('classifyError: the table, row by row', () => {
     });
     expect(classifyError(new Anthropic.APIConnectionError({ message: 'reset' }))).toMatchObject({
       retryable: true,
+      reason: 'connection',
+    });
+  });
+
+  it('503 change_outcome_unknown is never resent, though 5xx are: the change may have been made', () => {
+    expect(
+      classifyError({ status: 503, errorType: 'api_error', errorCode: 'change_outcome_unknown' }),
+    ).toEqual({ retryable: false, reason: 'outcome_unknown', throttle: 'none', errorType: 'api_error' });
+    expect(classifyError({ connection: 'reset' }).retryable).toBe(true); // unlike a dropped connection
+  });
+
+  it('503 authorization_check_unavailable is retried as a transient server error', () => {
+    expect(classifyError({ status: 503, errorCode: 'authorization_check_unavailable' })).toEqual({
+      retryable: true,
+      reason: 'server_error',
+      throttle: 'none',
+      errorType: '503',
+    });
+  });
+
+  it('503 cmek_context_unavailable is retried as a transient server error', () => {
+    expect(classifyError({ status: 503, errorCode: 'cmek_context_unavailable' })).toMatchObject({
+      retryable: true,
+      reason: 'server_error',
+    });
+  });
+
+  it('529 compaction_unavailable is retried, without telling the ramp the API is overloaded', () => {
+    expect(
+      classifyError({ status: 529, errorType: 'overloaded_error', errorCode: 'compaction_unavailable' }),
+    ).toEqual({
+      retryable: true,
+      reason: 'compaction_unavailable',
+      throttle: 'none',
+      errorType: 'overloaded_error',
+    });
+  });
+
+  it('the SDK 1.14+ classes for the new codes classify by the same rows', async () => {
+    const unknown = await sdkError(503, 'api_error', 'change_outcome_unknown');
+    expect(unknown.constructor.name).toBe('ChangeOutcomeUnknownError');
+    expect(classifyError(unknown)).toMatchObject({ retryable: false, reason: 'outcome_unknown' });
+    const compaction = await sdkError(529, 'overloaded_error', 'compaction_unavailable');
+    expect(compaction.constructor.name).toBe('CompactionUnavailableError');
+    expect(classifyError(compaction)).toMatchObject({ retryable: true, reason: 'compaction_unavailable' });
+    const cmek = await sdkError(503, 'api_error', 'cmek_context_unavailable');
+    expect(cmek.constructor.name).toBe('CMEKContextUnavailableError');
+    expect(classifyError(cmek)).toMatchObject({ retryable: true, reason: 'server_error' });
+  });
+
+  it.each([
+    [400, 'invalid_request_error', 'compaction_block_misplaced', 'invalid_request'],
+    [400, 'invalid_request_error', 'available_tools_limit_exceeded', 'invalid_request'],
+    [409, 'conflict_error', 'storage_changed_concurrently', 'conflict'],
+    [409, 'conflict_error', 'workspace_changed_concurrently', 'conflict'],
+  ])('SDK 1.14+ %i %s (%s) stays not retried', async (status, type, code, reason) => {
+    const err = await sdkError(status, type, code);
+    expect(err.constructor.name).toMatch(/^(Beta)?[A-Z]\w+Error$/);
+    expect(['APIError', 'BadRequestError', 'ConflictError']).not.toContain(err.constructor.name);
+    expect(classifyError(err)).toMatchObject({ retryable: false, reason });
+  });
+
+  it('the gateway sends a 503 change_outcome_unknown once, and a 503 of another code again', async () => {
+    for (const [code, attempts] of [
+      ['change_outcome_unknown', 1],
+      ['authorization_check_unavailable', 2],
+    ] as const) {
+      let sent = 0;
+      const fetch = async () =>
+        ++sent === 1 ? errorResponse(503, 'api_error', code) : new Response(JSON.stringify(MESSAGE));
+      const gateway = createGateway({ baseDelayMs: 1, maxDelayMs: 1 }, {});
+      const client = gateway.wrap(new Anthropic({ apiKey: 'sk-x', baseURL: 'http://127.0.0.1:9', fetch }));
+      const result = await client.messages.create(PARAMS).then(
+        () => 'ok',
+        (e: Error) => e.constructor.name,
+      );
+      expect([code, sent, result]).toEqual([
+        code,
+        attempts,
+        attempts === 1 ? 'ChangeOutcomeUnknownError' : 'ok',
+      ]);
+      await gateway.close();
+    }
+  });
+
+  it('accepts the errors of another copy of the SDK (a framework’s nested 0.x) by their class names', () => {
+    const old = Anthropic058.APIError.generate(
+      429,
+      { type: 'error', error: { type: 'rate_limit_error', message: 'x' } },
+      undefined,
+      new Headers({ 'x-should-retry': 'false' }),
+    );
+    expect(old).not.toBeInstanceOf(Anthropic.APIError);
+    expect(classifyError(old)).toMatchObject({ reason: 'rate_limit', retryable: false });
+    expect(classifyError(new Anthropic0122.APIConnectionTimeoutError())).toMatchObject({
+      reason: 'attempt_timeout',
+    });
+    expect(classifyError(new Anthropic058.APIConnectionError({ message: 'reset' }))).toMatchObject({
       reason: 'connection',
     });
   });
