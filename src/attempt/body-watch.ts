@@ -13,8 +13,11 @@ import type { StreamEnd } from './stream.js';
  * body cut short) as an `APIConnectionError`.
  */
 export function bodyReadError(error: unknown): unknown {
-  if (error instanceof AnthropicError || (error as { name?: unknown } | null)?.name === 'AbortError')
-    return error;
+  const name = (error as { name?: unknown } | null)?.name;
+  if (error instanceof AnthropicError || name === 'AbortError') return error;
+  if (name === 'TimeoutError') {
+    return new APIConnectionTimeoutError({ message: 'Request timed out while the response body was read.' });
+  }
   return new APIConnectionError({
     message: 'Connection ended while the response body was read.',
     cause: error instanceof Error ? error : undefined,
