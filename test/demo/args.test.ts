@@ -84,7 +84,7 @@ describe('parseDemoArgs', () => {
     );
     expect(usageError(['--stream-share', '-0.1'])).toContain('--stream-share');
     expect(usageError(['--scenario', 'nope'])).toMatch(
-      /^--scenario: expected one of none, burst, .*demo, got "nope"$/,
+      /^--scenario: expected one of none, burst, .*demo, .*got "nope"$/,
     );
     expect(usageError(['--model', 'gpt-4'])).toMatch(/^--model: the simulator knows claude-/);
     expect(usageError(['--model', ''])).toContain('--model');
