@@ -53,6 +53,53 @@ export class IdleWatch {
   }
 }
 
+/** The bytes of `chunks`, in one array (the one chunk itself when there is one). */
+export function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer)
+    return chunks[0] as Uint8Array<ArrayBuffer>;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * Reads all of `body`, `watch` told about each read: a plain reader loop, no stream in between.
+ * Rejects with what the read failed with (see {@link bodyReadError} for what a consumer gets).
+ */
+export async function readWhole(
+  body: ReadableStream<Uint8Array>,
+  watch: IdleWatch,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  try {
+    for (;;) {
+      watch.reading();
+      const { done, value } = await reader.read();
+      watch.got();
+      if (done) return concat(chunks);
+      chunks.push(value);
+    }
+  } finally {
+    watch.stop();
+    reader.releaseLock();
+  }
+}
+
+/** One decoder for every tail: decoding keeps no state between calls without `stream`. */
+const decoder = new TextDecoder();
+
+/** The text of the last {@link TAIL_BYTES} of `bytes` (where a message's usage is). */
+export function tailOf(bytes: Uint8Array): string {
+  return decoder.decode(
+    bytes.byteLength > TAIL_BYTES ? bytes.subarray(bytes.byteLength - TAIL_BYTES) : bytes,
+  );
+}
+
 /** How much of a body's end is kept, as bytes: a message's usage is in its last few hundred. */
 const TAIL_BYTES = 2048;
 

@@ -4,7 +4,7 @@
  * and holds the slot and the spans until the consumer's read ends.
  */
 import { APIConnectionError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
-import { bodyReadError, IdleWatch } from '../attempt/body-watch.js';
+import { bodyReadError, concat, IdleWatch } from '../attempt/body-watch.js';
 import { withBody } from '../attempt/rebuild.js';
 import { IdleTimeoutError } from '../errors.js';
 import { classifyFailure } from '../classify/classify.js';
@@ -14,16 +14,6 @@ import * as A from '../trace/semconv.js';
 import { AttemptFailure } from './attempt-failure.js';
 import type { Call } from './call.js';
 import { endNotRetryable, type InFlight } from './run-attempt.js';
-
-function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 export async function receiveStream(call: Call, attempt: InFlight, response: Response): Promise<Response> {
   const { ticket, span, retry, sentAt } = attempt;

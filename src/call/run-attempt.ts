@@ -4,12 +4,7 @@
  * {@link AttemptFailure} for the retry loop. The slot is freed and the span ended on every path.
  */
 import type { MiddlewareNext } from '@anthropic-ai/sdk';
-import { APIConnectionError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
-import { IdleWatch, watchedBody } from '../attempt/body-watch.js';
-import { withBody } from '../attempt/rebuild.js';
-import { outputTokensIn, type StreamEnd } from '../attempt/stream.js';
-import { IdleTimeoutError } from '../errors.js';
-import type { UsageLike } from '../trace/call-trace.js';
+import { APIConnectionError } from '@anthropic-ai/sdk';
 import { AbortError as StopRetrying } from 'p-retry';
 import type { Ticket } from '../admit/admission.js';
 import { ORGANIZATION_HEADER } from '../admit/limiter-key.js';
@@ -20,8 +15,9 @@ import type { AttemptSpan } from '../trace/attempt-span.js';
 import { guard } from '../trace/guard.js';
 import * as A from '../trace/semconv.js';
 import { AttemptFailure } from './attempt-failure.js';
-import type { Call, CallEnd } from './call.js';
+import type { Call } from './call.js';
 import { receiveStream } from './receive-stream.js';
+import { receiveSuccess } from './receive-success.js';
 
 /** An attempt that was admitted and sent. */
 export interface SentAttempt {
@@ -136,67 +132,6 @@ function connectionFailure(call: Call, { span, retry, sentAt }: SentAttempt, err
   if (classification.retryable) return failure;
   failure.close({ giveUp: 'not_retryable' });
   return new StopRetrying(error instanceof Error ? error : new Error(String(error)));
-}
-
-/**
- * A non-streaming success: free the slot and end the attempt now; the call ends when its body has
- * been read (the deadline and the idle limit cover that read), with the usage when wanted.
- */
-function receiveSuccess(call: Call, attempt: InFlight, response: Response): Response {
-  attempt.ticket.release();
-  call.admission.onSuccess(attempt.ticket);
-  attempt.span.end();
-  call.summarize('success');
-  if (!response.body) {
-    call.finish({ outcome: 'success', status: response.status, summarized: true });
-    return response;
-  }
-  const status = response.status;
-  let usage: UsageLike | undefined;
-  let bodyEnd: CallEnd | undefined;
-  let pending = 1;
-  const ended = () => {
-    if (--pending === 0)
-      call.finish({ ...bodyEnd!, usage: bodyEnd!.outcome === 'success' ? usage : undefined });
-  };
-  const watch = new IdleWatch(call.core.config.idleTimeoutMs, () =>
-    attempt.controller.abort(new IdleTimeoutError(call.core.config.idleTimeoutMs)),
-  );
-  const watched = withBody(
-    response,
-    watchedBody(response.body, watch, (how, error, tail) => {
-      // The API generated the whole message before answering: what it did not use comes back.
-      attempt.ticket.settle(
-        (how === 'completed' ? outputTokensIn(tail) : undefined) ?? call.cost.outputTokens,
-      );
-      bodyEnd = bodyEndOf(call, how, error, status);
-      ended();
-    }),
-  );
-  // Usage is needed for token metrics and for a logical span the gateway owns; the SDK parses the
-  // body anyway, so read a clone only then.
-  if (call.trace.ownsRecordingSpan || call.metricsOn) {
-    pending++;
-    void call
-      .parse(watched)
-      .then((data) => (usage = typeof data === 'object' && data ? (data as UsageLike) : undefined))
-      .catch(() => undefined)
-      .finally(ended);
-  }
-  return watched;
-}
-
-/** How a call ends when its body's read ended `how`. */
-function bodyEndOf(call: Call, how: StreamEnd, error: unknown, status: number): CallEnd {
-  if (how !== 'failed')
-    return { outcome: how === 'canceled' ? 'canceled' : 'success', status, summarized: how !== 'canceled' };
-  if (call.signal.userAborted) return { outcome: 'aborted', status };
-  const timedOut = error instanceof APIConnectionTimeoutError;
-  return {
-    outcome: timedOut ? 'timeout' : 'error',
-    errorType: timedOut ? 'client_timeout_error' : 'connection_error',
-    status,
-  };
 }
 
 /** An error response: classify it, tell the limiter, and end the call or retry. */

@@ -17,17 +17,42 @@ import * as A from './semconv.js';
 /** How the gateway answered a failed attempt: a wait before the next one, or why there is none. */
 export type RetryAnswer = { readonly delayMs: number; readonly source: string } | { readonly giveUp: string };
 
+/** Attribute names by header name: a handful, seen on every response. */
+const ratelimitKeys = new Map<string, readonly [string, boolean]>();
+
+/** `requests-remaining` → [`anthropic.ratelimit.requests.remaining`, numeric]. */
+function ratelimitAttribute(name: string): readonly [string, boolean] {
+  let known = ratelimitKeys.get(name);
+  if (!known) {
+    const cut = name.lastIndexOf('-');
+    const field = name.slice(cut + 1);
+    known = [
+      `${A.ATTR_ANTHROPIC_RATELIMIT_PREFIX}.${name.slice(0, cut).replace('-', '_')}.${field}`,
+      field !== 'reset',
+    ];
+    if (ratelimitKeys.size < 64) ratelimitKeys.set(name, known);
+  }
+  return known;
+}
+
+/** Writes trace headers straight into a request's `Headers`. */
+const HEADERS_SETTER = { set: (headers: Headers, key: string, value: string) => headers.set(key, value) };
+
 export class AttemptSpan {
   /** The context to send the attempt in: this span active, HTTP instrumentations suppressed so no
    * second span is made for the same request. */
   readonly context: Context;
+  /** This span active, not suppressed: what the propagator writes into the request (a propagator
+   * writes nothing from a suppressed context). */
+  private readonly traced: Context;
   private ended = false;
 
   constructor(
     private readonly span: Span | undefined,
     parent: Context,
   ) {
-    const ctx = span ? trace.setSpan(parent, span) : parent;
+    this.traced = span ? trace.setSpan(parent, span) : parent;
+    const ctx = this.traced;
     this.context =
       span ? (guard('suppressing HTTP instrumentation', () => suppressTracing(ctx)) ?? ctx) : ctx;
   }
@@ -40,11 +65,7 @@ export class AttemptSpan {
   /** Writes this attempt's trace context into `headers`, so the server sees the attempt span. */
   inject(headers: Headers): void {
     if (!this.span) return;
-    guard('injecting trace headers', () => {
-      const carrier: Record<string, string> = {};
-      propagation.inject(trace.setSpan(otelContext.active(), this.span!), carrier);
-      for (const [k, v] of Object.entries(carrier)) headers.set(k, v);
-    });
+    guard('injecting trace headers', () => propagation.inject(this.traced, headers, HEADERS_SETTER));
   }
 
   /** Records the response's status, request id and rate-limit headers. */
@@ -57,11 +78,8 @@ export class AttemptSpan {
       const headers = readHeaders(response.headers);
       if (headers.requestId) span.setAttribute(A.ATTR_ANTHROPIC_REQUEST_ID, headers.requestId);
       for (const [name, value] of headers.ratelimit) {
-        // `requests-remaining` → `anthropic.ratelimit.requests.remaining`
-        const cut = name.lastIndexOf('-');
-        const field = name.slice(cut + 1);
-        const key = `${A.ATTR_ANTHROPIC_RATELIMIT_PREFIX}.${name.slice(0, cut).replace('-', '_')}.${field}`;
-        span.setAttribute(key, field === 'reset' ? value : Number(value));
+        const [key, numeric] = ratelimitAttribute(name);
+        span.setAttribute(key, numeric ? Number(value) : value);
       }
     });
   }

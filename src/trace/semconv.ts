@@ -60,6 +60,15 @@ export const ATTR_GATEWAY_BUCKET = 'claude_gateway.ratelimit.bucket';
 /** The model group a limiter serves (models that share one rate-limit budget). */
 export const ATTR_GATEWAY_MODEL_GROUP = 'claude_gateway.model_group';
 
+/** Which store decided an admission: `memory`, `redis`, or `fallback` (this process's share while Redis was away). */
+export const ATTR_GATEWAY_STORE = 'claude_gateway.store';
+/** Time an admission spent in the shared store's transactions. */
+export const ATTR_GATEWAY_STORE_WAIT_MS = 'claude_gateway.store.wait_ms';
+/** A store operation: `transaction` (admissions and reports), `renew` (leases), `release`, `ping`. */
+export const ATTR_GATEWAY_STORE_OPERATION = 'claude_gateway.store.operation';
+/** How a store operation ended: `ok`, `conflict` (retried on a newer state), `timeout`, `error`. */
+export const ATTR_GATEWAY_STORE_OUTCOME = 'claude_gateway.store.outcome';
+
 export const SPAN_BACKOFF = 'claude_gateway.backoff';
 export const SPAN_QUEUE = 'claude_gateway.queue';
 
@@ -71,6 +80,10 @@ export const METRIC_GATEWAY_RETRIES = 'claude_gateway.retries';
 export const METRIC_GATEWAY_CONCURRENCY_LIMIT = 'claude_gateway.concurrency.limit';
 export const METRIC_GATEWAY_QUEUE_DEPTH = 'claude_gateway.queue.depth';
 export const METRIC_GATEWAY_RATELIMIT_REMAINING = 'claude_gateway.ratelimit.remaining';
+/** Duration of each shared-store operation (a Redis round trip), by operation and outcome. */
+export const METRIC_GATEWAY_STORE_DURATION = 'claude_gateway.store.duration';
+/** Times a process fell back to its local share because the shared store failed or was slow. */
+export const METRIC_GATEWAY_STORE_FALLBACKS = 'claude_gateway.store.fallbacks';
 
 /** Bucket boundaries the GenAI conventions advise for the two GenAI histograms. */
 export const DURATION_BUCKETS_S = [
