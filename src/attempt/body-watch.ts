@@ -153,11 +153,11 @@ export function watchedBody(
 /** The text of the last {@link TAIL_BYTES} of a body from its last two chunks. */
 function tailText(before: Uint8Array | undefined, last: Uint8Array | undefined): string {
   if (!last) return '';
-  const decoder = new TextDecoder();
+  const joined = new TextDecoder(); // `stream`: a character split between the two chunks decodes whole
   const end = last.byteLength >= TAIL_BYTES ? last.subarray(last.byteLength - TAIL_BYTES) : last;
   const head =
     before && last.byteLength < TAIL_BYTES ?
       before.subarray(Math.max(0, before.byteLength - (TAIL_BYTES - last.byteLength)))
     : undefined;
-  return (head ? decoder.decode(head, { stream: true }) : '') + decoder.decode(end);
+  return (head ? joined.decode(head, { stream: true }) : '') + joined.decode(end);
 }
