@@ -3,6 +3,8 @@
  * start. One table below is the single place each name, default and range lives.
  */
 import { GatewayConfigError } from './errors.js';
+import type { LimiterStore } from './admit/store/types.js';
+import type { RedisClientLike } from './admit/store/redis.js';
 
 export interface GatewayOptions {
   /** Retries after the first attempt (not counting retries the limiter never sent). */
@@ -38,9 +40,26 @@ export interface GatewayOptions {
    * its family (`opus`, `sonnet`, `haiku`), else stands alone.
    */
   modelGroups?: Readonly<Record<string, string>>;
+  /**
+   * Redis to share the limits of each organization and model group with the application's other
+   * processes: `redis://[user:password@]host:port[/db]`, `rediss://` for TLS (needs the `ioredis`
+   * package). Empty: each process keeps its own. Never logged; `config.redisUrl` shows it without
+   * its credentials.
+   */
+  redisUrl?: string;
+  /** Prefix of the gateway's Redis keys and channels. */
+  redisKeyPrefix?: string;
+  /** Longest wait for one Redis operation before a process goes on with its share of the limits. */
+  redisTimeoutMs?: number;
+  /**
+   * Where the limiter state lives: a `LimiterStore`, or a connected ioredis client (`Redis` or
+   * `Cluster`, which the application keeps and closes) to share it through. Wins over `redisUrl`.
+   */
+  store?: LimiterStore | RedisClientLike;
 }
 
-export type GatewayConfig = Required<GatewayOptions>;
+/** The settings in force (the `store` option is not a setting: it is read by the gateway). */
+export type GatewayConfig = Required<Omit<GatewayOptions, 'store'>>;
 
 /** Opt-in for prompt and completion content (GenAI instrumentations' common variable). */
 export const ENV_CAPTURE_CONTENT = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';
@@ -50,10 +69,10 @@ export function captureContent(env: Record<string, string | undefined>): boolean
   return env[ENV_CAPTURE_CONTENT]?.toLowerCase() === 'true';
 }
 
-type Kind = 'int' | 'number' | 'bool' | 'map';
-type Value = number | boolean | Readonly<Record<string, string>>;
+type Kind = 'int' | 'number' | 'bool' | 'map' | 'url' | 'prefix';
+type Value = number | boolean | string | Readonly<Record<string, string>>;
 interface Setting {
-  readonly option: keyof GatewayOptions;
+  readonly option: keyof GatewayConfig;
   readonly env: string;
   readonly kind: Kind;
   readonly min?: number;
@@ -200,10 +219,63 @@ export const SETTINGS: readonly Setting[] = [
     default: Object.freeze({}),
     doc: 'Models that share one limiter, as `model=group,…`; a model not listed shares its family’s (`opus`, `sonnet`, `haiku`), else has its own.',
   },
+  {
+    option: 'redisUrl',
+    env: 'CLAUDE_GATEWAY_REDIS_URL',
+    kind: 'url',
+    default: '',
+    doc: 'Redis shared by the processes of one organization (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS; needs the `ioredis` package): they share one hold, one budget and one concurrency limit per model group. Empty: each process alone. Never logged.',
+  },
+  {
+    option: 'redisKeyPrefix',
+    env: 'CLAUDE_GATEWAY_REDIS_KEY_PREFIX',
+    kind: 'prefix',
+    default: 'claude-gateway:',
+    doc: 'Prefix of the gateway’s Redis keys and channels (letters, digits and `._:/@-`).',
+  },
+  {
+    option: 'redisTimeoutMs',
+    env: 'CLAUDE_GATEWAY_REDIS_TIMEOUT_MS',
+    kind: 'int',
+    min: 10,
+    max: 10_000,
+    default: 200,
+    doc: 'Longest wait for one Redis operation; past it (or on an error) each process goes on with its share of the last shared limits until Redis answers again.',
+  },
 ];
+
+/** A key prefix: no braces (they would end the hash tag Redis Cluster groups a key+model by). */
+const PREFIX = /^[\w.:/@-]{1,100}$/;
+
+/** Whether `text` is a Redis URL the gateway accepts. */
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** `url` without its credentials, for display: `redis://***@host:6379/0`. */
+export function redactUrl(url: string): string {
+  if (!url) return '';
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '***';
+      u.password = '';
+    }
+    return u.toString();
+  } catch {
+    return '***';
+  }
+}
 
 function describe(s: Setting): string {
   if (s.kind === 'bool') return '`true` or `false`';
+  if (s.kind === 'url') return 'a `redis://` or `rediss://` URL, or empty';
+  if (s.kind === 'prefix') return '1 to 100 letters, digits or `._:/@-`';
   if (s.kind === 'map') return 'entries `model=group` separated by commas (an object in code)';
   const what = s.kind === 'int' ? 'an integer' : 'a number';
   return `${what} from ${s.min} to ${s.max}`;
@@ -227,8 +299,16 @@ function parseMap(s: Setting, entries: Array<[string, unknown]>, got: string, fr
   return Object.freeze(out);
 }
 
+/** What a refused value is shown as: never a URL's text, which may hold a password. */
+function shown(s: Setting, value: unknown): string {
+  if (s.kind === 'url') return typeof value === 'string' ? 'a string that is not one' : typeof value;
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
 function parseEnv(s: Setting, raw: string): Value {
   const text = raw.trim();
+  if (s.kind === 'url') return isRedisUrl(text) ? redactUrl(text) : fail(s, shown(s, raw), 'env');
+  if (s.kind === 'prefix') return PREFIX.test(text) ? text : fail(s, shown(s, raw), 'env');
   if (s.kind === 'map') {
     const entries = text.split(',').map((e) => e.split('=').map((x) => x.trim()) as [string, unknown]);
     if (entries.some((e) => e.length !== 2)) return fail(s, JSON.stringify(raw), 'env');
@@ -247,6 +327,15 @@ function parseEnv(s: Setting, raw: string): Value {
 }
 
 function checkOption(s: Setting, value: unknown): Value {
+  if (s.kind === 'url') {
+    if (value === '') return '';
+    return typeof value === 'string' && isRedisUrl(value.trim()) ?
+        redactUrl(value.trim())
+      : fail(s, shown(s, value), 'option');
+  }
+  if (s.kind === 'prefix') {
+    return typeof value === 'string' && PREFIX.test(value) ? value : fail(s, shown(s, value), 'option');
+  }
   if (s.kind === 'map') {
     if (value === null || typeof value !== 'object' || Array.isArray(value))
       return fail(s, JSON.stringify(value), 'option');
@@ -279,7 +368,7 @@ export function loadConfig(
       `Gateway options must be an object, got ${options === null ? 'null' : typeof options}`,
     );
   }
-  const known = new Set<string>(SETTINGS.map((s) => s.option));
+  const known = new Set<string>([...SETTINGS.map((s) => s.option), 'store']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) {
       throw new GatewayConfigError(
@@ -291,7 +380,7 @@ export function loadConfig(
   }
   const out: Record<string, Value> = {};
   for (const s of SETTINGS) {
-    const given = options[s.option];
+    const given = options[s.option as keyof GatewayConfig];
     const raw = env[s.env];
     out[s.option] =
       given !== undefined ? checkOption(s, given)
@@ -315,4 +404,18 @@ export function loadConfig(
     Math.max(config.concurrencyMin, config.concurrencyInitial),
   );
   return Object.freeze(config);
+}
+
+/**
+ * The Redis URL in force, with its credentials (`config.redisUrl` shows it without them): the
+ * option, else `CLAUDE_GATEWAY_REDIS_URL`; undefined when neither is set. Validated by
+ * {@link loadConfig} first.
+ */
+export function redisUrlOf(
+  options: GatewayOptions = {},
+  env: Record<string, string | undefined> = process.env,
+): string | undefined {
+  const given = options.redisUrl;
+  if (given !== undefined) return given.trim() || undefined;
+  return env.CLAUDE_GATEWAY_REDIS_URL?.trim() || undefined;
 }

@@ -41,6 +41,17 @@ export {
 } from './delay/decide.js';
 export type { LimiterSnapshot } from './admit/admission.js';
 export {
+  createRedisStore,
+  MemoryStore,
+  type LimiterStore,
+  type KeyStore,
+  type Served,
+  type RedisClientLike,
+  type RedisStore,
+  type RedisStoreOptions,
+  type RedisStoreStats,
+} from './admit/store/index.js';
+export {
   GatewayConfigError,
   GatewayRequestError,
   GatewayClosedError,

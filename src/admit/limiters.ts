@@ -6,13 +6,19 @@ import type { GatewayConfig } from '../config.js';
 import { Admission, type LimiterSnapshot } from './admission.js';
 import { LimiterKeys, modelGroup } from './limiter-key.js';
 import { Registry } from './registry.js';
+import { MEMORY_STORE } from './store/memory.js';
+import type { LimiterStore } from './store/types.js';
 
 export class Limiters {
   private readonly keys = new LimiterKeys();
   /** The last lookup: most processes call one key and model, so a repeat skips the lookups. */
   private last: { credential: string; model: string; id: string } | undefined;
 
-  constructor(readonly registry: Registry = new Registry()) {}
+  constructor(
+    readonly registry: Registry = new Registry(),
+    /** Where each key+model's decision state lives: this process's memory, or a shared store. */
+    readonly store: LimiterStore = MEMORY_STORE,
+  ) {}
 
   /** The admission of a call by `credential` to `model`, made with `config` when new. */
   admissionFor(credential: string, model: string, config: GatewayConfig): Admission {
@@ -22,7 +28,7 @@ export class Limiters {
       last = this.last = { credential, model, id };
     }
     const { id } = last;
-    return this.registry.get(id, () => new Admission(id, config));
+    return this.registry.get(id, () => new Admission(id, config, undefined, undefined, this.store));
   }
 
   /**

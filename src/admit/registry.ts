@@ -33,9 +33,10 @@ export class Registry {
   }
 
   /**
-   * Moves the admissions of owner `from` (a credential) to owner `to` (its organization), for each
-   * group `to` has none of: what a credential learned before its organization was known carries
-   * over to the organization's. Keys are `owner\0group`.
+   * Moves the admissions of owner `from` (a credential) to owner `to` (its organization): what a
+   * credential learned before its organization was known carries over to the organization's, and
+   * where the organization has an admission for the group already (another of its keys), the
+   * credential's is merged into it. Keys are `owner\0group`.
    */
   moveOwner(from: string, to: string): void {
     const prefix = `${from}\u0000`;
@@ -43,8 +44,13 @@ export class Registry {
     for (const [id, entry] of Array.from(this.entries)) {
       if (!id.startsWith(prefix)) continue;
       const target = `${to}\u0000${id.slice(prefix.length)}`;
-      if (this.entries.has(target)) continue;
       this.entries.delete(id);
+      const existing = this.entries.get(target);
+      if (existing) {
+        // The organization has a limiter for the group already (another of its keys): one limiter.
+        entry.admission.mergeInto(existing.admission);
+        continue;
+      }
       this.entries.set(target, entry);
       entry.admission.rekey(target);
     }
@@ -54,7 +60,10 @@ export class Registry {
   private sweep(now: number, unusedMs: number): void {
     this.lastSweep = now;
     for (const [id, { admission, usedAt }] of this.entries) {
-      if (now - usedAt >= unusedMs && admission.idle(now)) this.entries.delete(id);
+      if (now - usedAt >= unusedMs && admission.idle()) {
+        this.entries.delete(id);
+        admission.dispose();
+      }
     }
   }
 
@@ -63,6 +72,7 @@ export class Registry {
   }
 
   clear(): void {
+    for (const { admission } of this.entries.values()) admission.dispose();
     this.entries.clear();
   }
 }

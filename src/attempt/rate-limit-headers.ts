@@ -16,6 +16,11 @@ export interface SeenHeaders {
 
 const PREFIX = 'anthropic-ratelimit-';
 
+/** Each paced bucket and its two headers' names, built once: this runs on every response. */
+const BUCKET_HEADERS = (Object.entries(PACED_BUCKETS) as Array<[BucketName, string]>).map(
+  ([bucket, stem]) => [bucket, `${stem}-remaining`, `${stem}-limit`] as const,
+);
+
 /** A count as the API sends one: digits, of a size a rate limit can have. */
 const COUNT = /^\d{1,12}$/;
 
@@ -26,10 +31,10 @@ const COUNT = /^\d{1,12}$/;
  */
 export function readBuckets(headers: Headers): SeenBuckets {
   const out: SeenBuckets = {};
-  for (const [bucket, stem] of Object.entries(PACED_BUCKETS) as Array<[BucketName, string]>) {
-    const remaining = headers.get(`${stem}-remaining`)?.trim();
+  for (const [bucket, remainingName, limitName] of BUCKET_HEADERS) {
+    const remaining = headers.get(remainingName)?.trim();
     if (remaining === undefined || !COUNT.test(remaining)) continue;
-    const limit = headers.get(`${stem}-limit`)?.trim();
+    const limit = headers.get(limitName)?.trim();
     if (limit === undefined || !COUNT.test(limit)) continue;
     const seen = { limit: Number(limit), remaining: Number(remaining) };
     if (seen.limit >= 1 && seen.remaining <= seen.limit) out[bucket] = seen;

@@ -155,14 +155,26 @@ export function trackedBody(
   });
 }
 
-const OUTPUT_TOKENS = /"output_tokens"\s*:\s*(\d+)/g;
+const OUTPUT_TOKENS = '"output_tokens"';
 
 /**
  * The last `output_tokens` count in `text` (the end of a message's JSON, or of a stream, whose
- * `message_delta` usage is cumulative), if any.
+ * `message_delta` usage is cumulative), if any. A scan from the end, not a regular expression:
+ * it runs on every success.
  */
 export function outputTokensIn(text: string): number | undefined {
-  let last: string | undefined;
-  for (const match of text.matchAll(OUTPUT_TOKENS)) last = match[1];
-  return last === undefined ? undefined : Number(last);
+  let at = text.lastIndexOf(OUTPUT_TOKENS);
+  while (at >= 0) {
+    let i = at + OUTPUT_TOKENS.length;
+    while (text.charCodeAt(i) === 32) i++; // spaces
+    if (text.charCodeAt(i) === 58 /* : */) {
+      i++;
+      while (text.charCodeAt(i) === 32) i++;
+      const start = i;
+      while (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+      if (i > start) return Number(text.slice(start, i));
+    }
+    at = at === 0 ? -1 : text.lastIndexOf(OUTPUT_TOKENS, at - 1);
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@
  * {@link DeadlineExceededError}: whoever reads the aborted request or body gets the SDK's timeout
  * error class.
  */
+import { monotonicNow } from '../delay/clock.js';
 import { DeadlineExceededError } from '../errors.js';
 
 export class CallSignal {
@@ -18,17 +19,19 @@ export class CallSignal {
   constructor(
     private readonly user: AbortSignal | undefined,
     timeoutMs: number,
-    now: number,
+    /** When the call started (monotonic ms): the deadline runs from there. */
+    started: number,
   ) {
     this.signal = this.controller.signal;
     this.onUserAbort = () => this.controller.abort(user!.reason);
     if (user?.aborted) this.onUserAbort();
     else user?.addEventListener('abort', this.onUserAbort, { once: true });
-    this.deadline = timeoutMs > 0 ? now + timeoutMs : Infinity;
-    this.timer =
-      timeoutMs > 0 ?
-        setTimeout(() => this.controller.abort(new DeadlineExceededError(timeoutMs)), timeoutMs)
-      : undefined;
+    this.deadline = timeoutMs > 0 ? started + timeoutMs : Infinity;
+    const left = this.deadline - monotonicNow();
+    const expire = () => this.controller.abort(new DeadlineExceededError(timeoutMs));
+    // A call that used its whole deadline waiting in the queue ends at once.
+    if (left <= 0) expire();
+    this.timer = left > 0 && left !== Infinity ? setTimeout(expire, left) : undefined;
   }
 
   /** The caller aborted the call. */

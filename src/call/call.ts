@@ -5,18 +5,19 @@
  */
 import type { Admission, AttemptCost } from '../admit/admission.js';
 import { credentialId } from '../admit/limiter-key.js';
+import type { QueuedCall, Slot } from './queued-call.js';
 import { isIdempotent } from '../classify/routes.js';
 import type { RetryBudget } from '../delay/budget.js';
 import type { GatewayConfig } from '../config.js';
 import { isReplayable } from '../attempt/send.js';
 import type { Span } from '@opentelemetry/api';
-import type { APIRequest } from '../gateway/sdk-seams.js';
+import { requestSecret, type APIRequest } from '../gateway/sdk-seams.js';
 import { CallTrace, usageAttributes, type UsageLike } from '../trace/call-trace.js';
 import type { GatewayMetrics } from '../trace/metrics.js';
 import type { TelemetrySource } from '../trace/providers.js';
 import * as A from '../trace/semconv.js';
 import { CallSignal } from './call-signal.js';
-import { monotonicNow } from '../delay/clock.js';
+import { monotonicNow, toEpoch } from '../delay/clock.js';
 
 /** What a call needs from its gateway. */
 export interface GatewayCore {
@@ -31,6 +32,15 @@ export interface GatewayCore {
   admissionFor(credential: string, model: string): Admission;
   /** Records the organization an answer to `credential` named (`anthropic-organization-id`). */
   learnOrganization(credential: string, organization: string | null): void;
+}
+
+/** The slot a call waited for before its request was built, and its wait: for the first attempt. */
+export interface FirstSlot {
+  readonly slot: Slot;
+  /** When the call joined the queue (monotonic ms); the limit and the queue depth then. */
+  readonly queuedAt: number;
+  readonly limitAtQueue: number;
+  readonly queueDepthAtQueue: number;
 }
 
 /** How a call ended, as its logical span and metrics record it. */
@@ -84,6 +94,8 @@ export interface CallInput {
    * account and region: its requests are signed after the gateway sees them).
    */
   readonly credential?: string | undefined;
+  /** The call's wait for its first slot, when it waited before its request was built. */
+  readonly queued?: QueuedCall | undefined;
   /** Parses a clone of a response as the client would. */
   parse(response: Response): Promise<unknown>;
 }
@@ -106,7 +118,8 @@ export class Call {
   readonly learnsOrganization: boolean;
   readonly method: string;
   readonly request: APIRequest;
-  readonly admission: Admission;
+  /** The admission of its key+model (the one its limiter was merged into, from its next attempt). */
+  admission: Admission;
   readonly trace: CallTrace;
   readonly signal: CallSignal;
   readonly maxRetries: number;
@@ -118,7 +131,12 @@ export class Call {
   /** Whether metrics are recorded for this call (read once, from the instruments). */
   readonly metricsOn: boolean;
   readonly parse: (response: Response) => Promise<unknown>;
-  private readonly startedHr = performance.now();
+  /** When the call started: monotonic ms (its wait in the queue counts), and epoch ms. */
+  readonly startedAt: number;
+  /** The slot its first attempt waited for before the request was built, until that attempt takes it. */
+  private firstSlot: FirstSlot | undefined;
+  /** The wait before the request was built, until an attempt records it. */
+  private queued: QueuedCall | undefined;
   private readonly baseAttrs: Record<string, string>;
   attempts = 0;
   /** Failures that spent one of the call's retries, and acceleration refusals that did not. */
@@ -133,17 +151,24 @@ export class Call {
     input: CallInput,
   ) {
     const { config } = core;
-    const { request, body } = input;
-    const started = monotonicNow();
+    const { request, body, queued } = input;
+    const started = queued?.startedAt ?? monotonicNow();
+    this.startedAt = started;
     this.request = request;
     this.parse = input.parse;
     this.attemptTimeoutMs = input.attemptTimeoutMs;
     this.model = typeof body?.model === 'string' ? body.model : undefined;
     this.learnsOrganization = input.credential === undefined;
-    this.credential =
-      input.credential ??
-      credentialId(request.headers.get('authorization') ?? request.headers.get('x-api-key'));
-    this.admission = core.admissionFor(this.credential, this.model ?? '*');
+    // A call that waited keeps the key+model it waited under.
+    this.credential = queued?.credential ?? input.credential ?? credentialId(requestSecret(request.headers));
+    this.admission = queued?.admission ?? core.admissionFor(this.credential, this.model ?? '*');
+    const slot = queued?.claim(this.admission);
+    this.firstSlot = slot && {
+      slot,
+      queuedAt: queued!.startedAt,
+      limitAtQueue: queued!.limitAtQueue,
+      queueDepthAtQueue: queued!.queueDepthAtQueue,
+    };
     this.method = (request.method ?? 'POST').toUpperCase();
     const operation = operationName(input.path);
     this.trace = new CallTrace(
@@ -156,6 +181,7 @@ export class Call {
         url: request.url,
         sdkSpan: input.sdkSpan,
         captureContent: core.captureContent,
+        startTime: queued && toEpoch(queued.startedAt),
       },
       core.telemetry,
     );
@@ -176,7 +202,16 @@ export class Call {
     this.stream = body?.stream === true;
     this.metricsOn = core.metrics.enabled;
     core.budget.recordCall(started);
+    this.queued = queued;
   }
+  /** The slot the first attempt waited for, once (see {@link CallInput.queued}). */
+  takeFirstSlot(): FirstSlot | undefined {
+    const slot = this.firstSlot;
+    this.firstSlot = undefined;
+    this.queued = undefined; // its wait is the first attempt's to record
+    return slot;
+  }
+
   /** Sets the gateway's summary on the logical span. Synchronous: the SDK may end its own span as
    * soon as the response is read. */
   summarize(outcome: string, errorType?: string, firstChunkMs?: number): void {
@@ -195,13 +230,20 @@ export class Call {
     if (this.finished) return;
     this.finished = true;
     this.signal.dispose();
+    this.firstSlot?.slot.free(); // a call that ended before its first attempt took the slot
+    const queued = this.queued;
+    if (queued) {
+      // It ended in the queue (its deadline, an abort) or before its first attempt: its wait.
+      this.queueWaitMs = monotonicNow() - this.startedAt;
+      this.trace.queued(toEpoch(this.startedAt), Date.now(), queued.limitAtQueue, queued.queueDepthAtQueue);
+    }
     if (!end.summarized) this.summarize(end.outcome, end.errorType, end.firstChunkMs);
     this.trace.response(end.usage, end.status);
     if (this.metricsOn) {
       const attrs =
         end.errorType ? { ...this.baseAttrs, [A.ATTR_ERROR_TYPE]: end.errorType } : this.baseAttrs;
       this.core.metrics.operation(
-        (performance.now() - this.startedHr) / 1000,
+        (monotonicNow() - this.startedAt) / 1000,
         attrs,
         usageAttributes(end.usage),
       );

@@ -8,8 +8,19 @@
  */
 import { checkBodySize } from '../classify/routes.js';
 import { GatewayClosedError } from '../errors.js';
-import { FETCH_CALL_OPTIONS, fetchCallOptions, type APIRequest } from '../gateway/sdk-seams.js';
+import { credentialId } from '../admit/limiter-key.js';
+import {
+  CALL_QUEUE,
+  FETCH_CALL_OPTIONS,
+  fetchCallOptions,
+  QUEUED,
+  queuedIn,
+  requestSecret,
+  type APIRequest,
+} from '../gateway/sdk-seams.js';
 import { bodyObject, Call, type GatewayCore } from './call.js';
+import { callQueue } from './call-queue.js';
+import { QueuedCall } from './queued-call.js';
 import { runCall } from './run-call.js';
 
 /** Marks a gateway fetch, so a client is never given one twice. */
@@ -51,9 +62,11 @@ async function toAPIRequest(
 ): Promise<APIRequest> {
   if (!(input instanceof Request)) {
     const url = typeof input === 'string' ? input : input.href;
-    const { [FETCH_CALL_OPTIONS]: _passed, ...rest } = (init ?? {}) as RequestInit & {
-      [FETCH_CALL_OPTIONS]?: unknown;
-    };
+    const {
+      [FETCH_CALL_OPTIONS]: _passed,
+      [QUEUED]: _queued,
+      ...rest
+    } = (init ?? {}) as RequestInit & { [FETCH_CALL_OPTIONS]?: unknown; [QUEUED]?: unknown };
     return { ...rest, url, method: init?.method ?? 'GET', headers: new Headers(init?.headers) };
   }
   const body = init?.body ?? (input.body ? await input.arrayBuffer() : undefined);
@@ -82,7 +95,7 @@ export function gatewayFetch(
   const adapter = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     if (core.closed) throw new GatewayClosedError();
     const request = await toAPIRequest(input, init);
-    // An SDK client without middleware passes its call's options (sdk-seams `prepareRequestOptions`);
+    // An SDK client without middleware passes its call's options (sdk-seams `queueFirst`);
     // its timeout header then states the per-attempt timeout, not the unbounded one the SDK was given.
     const passed = fetchCallOptions(init);
     const timeoutMs = passed?.attemptTimeoutMs ?? attemptTimeoutMs;
@@ -90,20 +103,32 @@ export function gatewayFetch(
       request.headers.set('x-stainless-timeout', String(Math.trunc(timeoutMs / 1000)));
     const path = new URL(request.url).pathname;
     checkBodySize(path, request.body);
+    const body = parseJson(request.body);
     const call = new Call(core, {
       request,
       path,
       route: path,
-      body: parseJson(request.body),
+      body,
       signal: request.signal ?? undefined,
       attemptTimeoutMs: timeoutMs,
       maxRetries: passed?.maxRetries,
       sdkSpan: undefined,
       credential,
+      // An SDK client's call waited before the SDK built it; any other waits here, before the call's
+      // spans, retry loop and signals are made.
+      queued: (queuedIn(init) as QueuedCall | undefined) ?? (await queue(request, body)),
       parse: (response) => response.clone().json(),
     });
     return final(await runCall(call, send));
   };
+  /** Waits for the call's first slot. */
+  const queue = (request: APIRequest, body: Record<string, unknown> | undefined) => {
+    const who = credential ?? credentialId(requestSecret(request.headers));
+    const model = typeof body?.model === 'string' ? body.model : '*';
+    const signal = request.signal ?? undefined;
+    return new QueuedCall(core.admissionFor(who, model), who, core.config.timeoutMs, signal).turn;
+  };
   Object.defineProperty(adapter, GATEWAY_FETCH, { value: true });
+  Object.defineProperty(adapter, CALL_QUEUE, { value: callQueue(core, credential) });
   return adapter as typeof fetch;
 }

@@ -14,6 +14,7 @@ import { attemptRequest, attemptTimeoutMs, attemptTimeoutReason } from '../attem
 import type { AttemptSpan } from '../trace/attempt-span.js';
 import { guard } from '../trace/guard.js';
 import * as A from '../trace/semconv.js';
+import { monotonicNow } from '../delay/clock.js';
 import { AttemptFailure } from './attempt-failure.js';
 import type { Call } from './call.js';
 import { receiveStream } from './receive-stream.js';
@@ -55,12 +56,19 @@ function recordDuration(call: Call, sentAt: number, status?: number, errorType?:
 /** Runs attempt `attemptNumber` (from 1, as p-retry counts). */
 export async function runAttempt(call: Call, next: MiddlewareNext, attemptNumber: number): Promise<Response> {
   const retry = attemptNumber - 1;
-  const queuedAt = Date.now();
-  const ticket = await call.admission.acquire(call.cost, call.signal.signal);
-  call.queueWaitMs += ticket.waitedMs;
-  call.trace.queued(queuedAt, queuedAt + ticket.waitedMs, ticket.limitAtQueue, ticket.queueDepthAtQueue);
+  // The first attempt of a call that waited before its request was built takes the slot it waited for.
+  const first = call.takeFirstSlot();
+  // A retry goes where its key+model's limiter is now (two keys of one organization: one limiter).
+  if (!first) call.admission = call.admission.current();
+  const ticket = await call.admission.acquire(call.cost, call.signal.signal, first?.slot);
+  const admittedAt = Date.now();
+  const waitedMs = first ? monotonicNow() - first.queuedAt : ticket.waitedMs;
+  call.queueWaitMs += waitedMs;
+  const { limitAtQueue, queueDepthAtQueue } = first ?? ticket;
+  call.trace.queued(admittedAt - waitedMs, admittedAt, limitAtQueue, queueDepthAtQueue);
   call.attempts++;
   const span = call.trace.attempt(retry);
+  span.store(ticket.store, ticket.storeMs);
   try {
     return await sendAttempt(call, next, { ticket, span, retry, sentAt: performance.now() });
   } catch (error) {
@@ -69,7 +77,12 @@ export async function runAttempt(call: Call, next: MiddlewareNext, attemptNumber
     // answer it (a failure it may retry ends its span with the answer).
     ticket.release();
     ticket.settle(0);
-    if (error instanceof AttemptFailure) throw error;
+    if (error instanceof AttemptFailure) {
+      // p-retry answers an aborted signal with its reason: nobody else would end this span.
+      if (call.signal.signal.aborted)
+        error.close({ giveUp: call.signal.userAborted ? 'aborted' : 'deadline' });
+      throw error;
+    }
     span.end();
     throw error instanceof StopRetrying || call.signal.signal.aborted ? error : unexpected(error);
   }

@@ -16,6 +16,12 @@ export interface DemoOptions {
   /** Call the real Claude API (needs `ANTHROPIC_API_KEY`). */
   readonly real: boolean;
   readonly model: string;
+  /**
+   * Processes the burst is split across (`--workers`), each with its own gateway, all on one
+   * simulator organization; they share their limits when `CLAUDE_GATEWAY_REDIS_URL` is set.
+   * Undefined: one process.
+   */
+  readonly workers?: number;
 }
 
 export type ParsedArgs = { readonly help: true } | ({ readonly help: false } & DemoOptions);
@@ -34,6 +40,7 @@ export const DEFAULT_SCENARIO: ScenarioName = 'demo';
 export const DEFAULT_STREAM_SHARE = 0.4;
 /** A model id both the simulator and the real API know. */
 export const DEFAULT_MODEL = 'claude-sonnet-5';
+export const MAX_WORKERS = 16;
 
 const OPTIONS = {
   calls: { type: 'string' },
@@ -41,6 +48,7 @@ const OPTIONS = {
   'stream-share': { type: 'string' },
   real: { type: 'boolean' },
   model: { type: 'string' },
+  workers: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -56,6 +64,9 @@ export const USAGE = [
   `  --stream-share <p>     share of the calls made as streams, 0 to 1 (default ${DEFAULT_STREAM_SHARE})`,
   `  --model <id>           model to call (default ${DEFAULT_MODEL})`,
   '  --real                 call the real Claude API instead (needs ANTHROPIC_API_KEY; costs tokens)',
+  `  --workers <n>          split the burst across n processes, 1 to ${MAX_WORKERS}, each with its own gateway,`,
+  '                         on one simulator organization; they share their limits through Redis when',
+  '                         CLAUDE_GATEWAY_REDIS_URL is set (`docker compose up -d` starts one), else each learns alone',
   '  -h, --help             show this help',
   '',
   'Telemetry: spans and metrics go over OTLP to $OTEL_EXPORTER_OTLP_ENDPOINT (default',
@@ -114,8 +125,16 @@ export function parseDemoArgs(argv: readonly string[], env: Record<string, strin
       `--model: the simulator knows ${DEFAULT_MODELS.join(', ')}; got ${JSON.stringify(model)}`,
     );
   }
+  if (real && values.workers !== undefined) {
+    throw new DemoUsageError(
+      '--workers splits the burst over the simulator; it cannot be combined with --real.',
+    );
+  }
   return {
     help: false,
+    ...(values.workers === undefined ?
+      {}
+    : { workers: parseNumber('workers', values.workers, 1, MAX_WORKERS, true) }),
     calls:
       values.calls === undefined ?
         real ? DEFAULT_REAL_CALLS

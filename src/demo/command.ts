@@ -10,6 +10,7 @@ import { DemoUsageError, parseDemoArgs, USAGE, type DemoOptions } from './args.j
 import { fit, renderLive, renderSummary, wrap, type LiveState } from './progress.js';
 import { countStreams, runBurst, type RunResult } from './run.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
+import { renderProcesses, type WorkersResult } from './workers.js';
 
 /** How often the live line is redrawn on a terminal, and printed anew otherwise. */
 export const TTY_REDRAW_MS = 200;
@@ -42,11 +43,18 @@ function livePrinter(io: DemoIO): { sample(live: LiveState): void; end(): void }
   };
 }
 
-function intro(o: DemoOptions, streams: number): string {
+function intro(o: DemoOptions, streams: number, env: Record<string, string | undefined>): string {
   const what = `${o.calls} calls (${streams} as streams) to ${o.model}`;
-  return o.real ?
-      `Calling the Claude API with ANTHROPIC_API_KEY (--real): ${what}, all at once through the gateway.`
-    : `Sending ${what} through the gateway to the bundled API simulator, all at once.`;
+  if (o.real)
+    return `Calling the Claude API with ANTHROPIC_API_KEY (--real): ${what}, all at once through the gateway.`;
+  if (o.workers !== undefined && o.workers > 1) {
+    const how =
+      env.CLAUDE_GATEWAY_REDIS_URL?.trim() ?
+        'sharing their limits through Redis (CLAUDE_GATEWAY_REDIS_URL)'
+      : 'each learning alone (set CLAUDE_GATEWAY_REDIS_URL to share)';
+    return `Sending ${what} from ${o.workers} processes, each with its own gateway, ${how}, to one simulator organization, all at once.`;
+  }
+  return `Sending ${what} through the gateway to the bundled API simulator, all at once.`;
 }
 
 async function burst(
@@ -126,7 +134,7 @@ export async function runDemo(
       telemetry.notice ??
         `Exporting traces and metrics over OTLP to ${telemetry.target.endpoint} (service ${telemetry.serviceName}).`,
     );
-    io.out(intro(options, countStreams(options.calls, options.streamShare)));
+    io.out(intro(options, countStreams(options.calls, options.streamShare), env));
     try {
       result = await burst(options, io, env, telemetry);
     } catch (error) {
@@ -144,6 +152,7 @@ export async function runDemo(
     })) {
       io.out(line);
     }
+    if ('processes' in result) for (const line of renderProcesses(result as WorkersResult)) io.out(line);
     if (telemetry.exporting) io.out('\nFlushing spans and metrics to the collector…');
   } finally {
     await telemetry.shutdown();

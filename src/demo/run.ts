@@ -100,6 +100,10 @@ function limiterTotals(gateway: Gateway): { inFlight: number; queued: number; li
 /** Runs the burst. Rejects only for set-up failures (an invalid gateway setting, a port). */
 export async function runBurst(setup: RunSetup): Promise<RunResult> {
   const { options } = setup;
+  if (options.workers !== undefined && options.workers > 1 && !options.real) {
+    const { runWorkers } = await import('./workers.js');
+    return runWorkers(setup, options.workers);
+  }
   const gateway = createGateway({}, setup.env);
   const sim: Simulator | undefined =
     options.real ? undefined : await startSimulator({ scenario: options.scenario });
@@ -125,12 +129,57 @@ function demoClient(setup: RunSetup, gateway: Gateway, sim: Simulator | undefine
 }
 
 type Params = Parameters<Anthropic['messages']['stream']>[0];
+type CallParams = Anthropic.MessageCreateParamsNonStreaming;
+
+/** Call `i` of a burst: one short question each. */
+export function demoParams(model: string, maxTokens: number, i: number): CallParams {
+  return {
+    model,
+    max_tokens: maxTokens,
+    messages: [
+      { role: 'user' as const, content: `Call ${i + 1}: in one sentence, why do API clients retry?` },
+    ],
+  };
+}
+
+/** A burst's calls as they settle: successes with their latency, failures by kind, aborts. */
+export class BurstTally {
+  readonly failures: Record<string, number> = {};
+  readonly latenciesMs: number[] = [];
+  ok = 0;
+  failed = 0;
+  aborted = 0;
+  streamRestarts = 0;
+
+  get done(): number {
+    return this.ok + this.failed + this.aborted;
+  }
+
+  /** Makes call `i` (a stream for its share of the calls) and counts how it ended. */
+  async call(client: Anthropic, params: CallParams, streamShare: number, signal: AbortSignal, i: number) {
+    const callStarted = performance.now();
+    try {
+      if (isStreamCall(i, streamShare))
+        await streamWithRestarts(client, params, signal, () => this.streamRestarts++);
+      else await client.messages.create(params, { signal });
+      this.ok++;
+      this.latenciesMs.push(performance.now() - callStarted);
+    } catch (error) {
+      // After Ctrl+C every failure is the abort (APIUserAbortError, or AnthropicError from a stream).
+      if (signal.aborted) this.aborted++;
+      else {
+        this.failed++;
+        tally(this.failures, errorLabel(error));
+      }
+    }
+  }
+}
 
 /**
  * Streams one message to its end. Content that already reached this consumer cannot be retried by
  * the gateway (the consumer would see it twice); the app can start the stream again, as this does.
  */
-async function streamWithRestarts(
+export async function streamWithRestarts(
   client: Anthropic,
   params: Params,
   signal: AbortSignal,
@@ -155,20 +204,8 @@ async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefin
   const { options, signal } = setup;
   const client = demoClient(setup, gateway, sim);
 
-  const failures: Record<string, number> = {};
-  const latenciesMs: number[] = [];
-  let ok = 0;
-  let failed = 0;
-  let aborted = 0;
-  let streamRestarts = 0;
+  const t = new BurstTally();
   let peakLimit = 0;
-  const params = (i: number) => ({
-    model: options.model,
-    max_tokens: options.real ? 64 : 256,
-    messages: [
-      { role: 'user' as const, content: `Call ${i + 1}: in one sentence, why do API clients retry?` },
-    ],
-  });
 
   const started = performance.now();
   const live = (): LiveState => {
@@ -178,8 +215,8 @@ async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefin
     return {
       elapsedMs: performance.now() - started,
       total: options.calls,
-      done: ok + failed + aborted,
-      failed,
+      done: t.done,
+      failed: t.failed,
       ...totals,
       retries: setup.counts.retriedByReason,
       status429: spans.status429,
@@ -188,23 +225,9 @@ async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefin
   };
   const sampler = setInterval(() => setup.onSample(live()), setup.sampleMs ?? 100);
 
-  const one = async (i: number) => {
-    const callStarted = performance.now();
-    try {
-      if (isStreamCall(i, options.streamShare))
-        await streamWithRestarts(client, params(i), signal, () => streamRestarts++);
-      else await client.messages.create(params(i), { signal });
-      ok++;
-      latenciesMs.push(performance.now() - callStarted);
-    } catch (error) {
-      // After Ctrl+C every failure is the abort (APIUserAbortError, or AnthropicError from a stream).
-      if (signal.aborted) aborted++;
-      else {
-        failed++;
-        tally(failures, errorLabel(error));
-      }
-    }
-  };
+  const maxTokens = options.real ? 64 : 256;
+  const one = (i: number) =>
+    t.call(client, demoParams(options.model, maxTokens, i), options.streamShare, signal, i);
   try {
     await Promise.all(Array.from({ length: options.calls }, (_, i) => one(i)));
   } finally {
@@ -219,14 +242,14 @@ async function burst(setup: RunSetup, gateway: Gateway, sim: Simulator | undefin
     model: options.model,
     calls: options.calls,
     streams: countStreams(options.calls, options.streamShare),
-    ok,
-    failed,
-    aborted,
-    failures,
-    streamRestarts,
+    ok: t.ok,
+    failed: t.failed,
+    aborted: t.aborted,
+    failures: t.failures,
+    streamRestarts: t.streamRestarts,
     makespanMs,
     peakLimit,
-    latenciesMs,
+    latenciesMs: t.latenciesMs,
     retries: { ...setup.counts.retriedByReason },
     gateway: setup.counting ? fromSpans(setup.counts) : undefined,
     simulator: simStats ? fromSimulator(simStats) : undefined,

@@ -5,11 +5,20 @@
  */
 import type { LimiterSnapshot } from '../admit/admission.js';
 import { Limiters } from '../admit/limiters.js';
-import { GatewayClosedError } from '../errors.js';
+import { MEMORY_STORE } from '../admit/store/memory.js';
+import { isRedisClient, redisStoreFromClient, redisStoreFromUrl } from '../admit/store/redis.js';
+import { isLimiterStore, type LimiterStore } from '../admit/store/types.js';
+import { GatewayClosedError, GatewayConfigError } from '../errors.js';
 import type { GatewayCore } from '../call/call.js';
 import { gatewayFetch, isGatewayFetch } from '../call/fetch-adapter.js';
 import { createMiddleware, isGatewayMiddleware } from '../call/middleware.js';
-import { captureContent, loadConfig, type GatewayConfig, type GatewayOptions } from '../config.js';
+import {
+  captureContent,
+  loadConfig,
+  redisUrlOf,
+  type GatewayConfig,
+  type GatewayOptions,
+} from '../config.js';
 import { RetryBudget } from '../delay/budget.js';
 import { GatewayMetrics } from '../trace/metrics.js';
 import { GLOBAL_TELEMETRY, type TelemetrySource } from '../trace/providers.js';
@@ -77,7 +86,8 @@ export function createGateway(
   shared?: SharedParts,
 ): Gateway {
   const config = loadConfig(options, env);
-  const limiters = shared?.limiters ?? new Limiters();
+  const made = shared ? undefined : storeOf(options, env, config);
+  const limiters = shared?.limiters ?? new Limiters(undefined, made?.store);
   const snapshots = () => limiters.snapshots();
   let closed = false;
   const core: GatewayCore = {
@@ -114,6 +124,7 @@ export function createGateway(
       if (shared) return; // the state and the gauges serve the other shared gateways
       core.metrics.close();
       limiters.registry.clear();
+      if (made?.owned) await made.store.close();
     },
   };
 }
@@ -180,13 +191,50 @@ function wrapClient<C extends AnthropicLikeClient>(client: C, core: GatewayCore)
   return wrapped;
 }
 
+/**
+ * The store of a gateway's limiter state: the `store` option (a store, or a Redis client to make
+ * one over), else Redis at `redisUrl`, else this process's memory. `owned`: the gateway made it
+ * and closes it.
+ */
+function storeOf(
+  options: GatewayOptions,
+  env: Record<string, string | undefined>,
+  config: GatewayConfig,
+): { store: LimiterStore; owned: boolean } {
+  const given = options.store;
+  const redisOptions = { keyPrefix: config.redisKeyPrefix, timeoutMs: config.redisTimeoutMs };
+  if (given !== undefined) {
+    if (isLimiterStore(given)) return { store: given, owned: false };
+    if (isRedisClient(given)) return { store: redisStoreFromClient(given, redisOptions), owned: true };
+    throw new GatewayConfigError(
+      'Invalid option `store`: expected a LimiterStore or a connected ioredis client (Redis or Cluster).',
+      'store',
+      '',
+    );
+  }
+  const url = redisUrlOf(options, env);
+  if (!url) return { store: MEMORY_STORE, owned: false };
+  try {
+    return { store: redisStoreFromUrl(url, redisOptions), owned: true };
+  } catch (error) {
+    throw new GatewayConfigError(
+      `CLAUDE_GATEWAY_REDIS_URL / redisUrl is set, but ${error instanceof Error ? error.message : String(error)}`,
+      'redisUrl',
+      'CLAUDE_GATEWAY_REDIS_URL',
+    );
+  }
+}
+
 /** What the gateways `withGateway` makes share: one limiter per key+model, one set of gauges. */
 interface SharedParts {
   readonly limiters: Limiters;
   readonly metrics: GatewayMetrics;
 }
 
-let sharedParts: SharedParts | undefined;
+/** The shared parts per store: this process's memory, or each Redis (URL and prefix) or store given. */
+const sharedPartsByStore = new Map<unknown, SharedParts>();
+/** A number per store key, for the ids of the shared gateways. */
+const storeIds = new Map<unknown, number>();
 /** The gateways `withGateway` made, by settings; the oldest are forgotten past a few dozen. */
 const sharedGateways = new Map<string, Gateway>();
 const MAX_SHARED_GATEWAYS = 32;
@@ -213,12 +261,19 @@ export function withGateway<C extends AnthropicLikeClient>(client: C, options: G
  * are those of the gateway whose call created it.
  */
 export function sharedGateway(options: GatewayOptions = {}): Gateway {
-  const id = JSON.stringify(loadConfig(options));
+  const config = loadConfig(options);
+  const url = options.store === undefined ? redisUrlOf(options) : undefined;
+  const storeKey = options.store ?? (url ? `${url}\u0000${config.redisKeyPrefix}` : MEMORY_STORE);
+  let storeId = storeIds.get(storeKey);
+  if (storeId === undefined) storeIds.set(storeKey, (storeId = storeIds.size));
+  const id = `${JSON.stringify(config)}#${storeId}`;
   let gateway = sharedGateways.get(id);
   if (!gateway) {
+    let sharedParts = sharedPartsByStore.get(storeKey);
     if (!sharedParts) {
-      const limiters = new Limiters();
+      const limiters = new Limiters(undefined, storeOf(options, process.env, config).store);
       sharedParts = { limiters, metrics: new GatewayMetrics(GLOBAL_TELEMETRY, () => limiters.snapshots()) };
+      sharedPartsByStore.set(storeKey, sharedParts);
     }
     gateway = createGateway(options, process.env, GLOBAL_TELEMETRY, sharedParts);
     if (sharedGateways.size >= MAX_SHARED_GATEWAYS)

@@ -25,9 +25,10 @@ import { VERSION } from '../version.js';
 import { isWrapped, sharedGateway } from './gateway.js';
 import {
   isSupportedSdkVersion,
-  prepareRequestOptions,
+  queueFirst,
   SUPPORTED_SDK_RANGE,
   withGatewayOptions,
+  type Method as SeamMethod,
 } from './sdk-seams.js';
 
 export interface AnthropicGatewayInstrumentationConfig extends InstrumentationConfig {
@@ -37,8 +38,11 @@ export interface AnthropicGatewayInstrumentationConfig extends InstrumentationCo
 
 type SdkModule = { BaseAnthropic?: { prototype: object } };
 
-/** Every call starts in `request()` or, for list endpoints, `requestAPIList()`; `withOptions()` copies. */
-const PATCHED_METHODS = ['request', 'requestAPIList', 'withOptions'] as const;
+/**
+ * Every call starts in `request()` or, for list endpoints, `requestAPIList()`, and both run
+ * `makeRequest()` (where a call waits for its turn before it is built); `withOptions()` copies.
+ */
+const PATCHED_METHODS = ['request', 'requestAPIList', 'makeRequest', 'withOptions'] as const;
 type Method = (this: BaseAnthropic, ...args: unknown[]) => unknown;
 
 /**
@@ -114,15 +118,14 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
     }
     const instrumentation = this;
     const managed = (client: BaseAnthropic) => instrumentation.isEnabled() && isWrapped(client);
-    const moved = (client: BaseAnthropic, options: unknown) =>
-      managed(client) ? prepareRequestOptions(client, options) : options;
+    // A client is adopted at its first call; its options are moved to the gateway in makeRequest.
     this._wrap(
       proto,
       'request',
       (original: Method) =>
-        function request(this: BaseAnthropic, options: unknown, ...rest: unknown[]) {
+        function request(this: BaseAnthropic, ...args: unknown[]) {
           instrumentation.adopt(this);
-          return original.call(this, moved(this, options), ...rest);
+          return original.apply(this, args);
         },
     );
     // List endpoints go straight to the request loop, not through `request()`.
@@ -130,11 +133,13 @@ export class AnthropicGatewayInstrumentation extends InstrumentationBase<Anthrop
       proto,
       'requestAPIList',
       (original: Method) =>
-        function requestAPIList(this: BaseAnthropic, Page: unknown, options: unknown) {
+        function requestAPIList(this: BaseAnthropic, ...args: unknown[]) {
           instrumentation.adopt(this);
-          return original.call(this, Page, moved(this, options));
+          return original.apply(this, args);
         },
     );
+    // Only a client the gateway adopted has a queue (and options to move); any other runs as the SDK would.
+    this._wrap(proto, 'makeRequest', (original: Method) => queueFirst(original as SeamMethod) as Method);
     this._wrap(
       proto,
       'withOptions',

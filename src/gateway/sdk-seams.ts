@@ -94,7 +94,6 @@ interface RequestOptionsObject {
   timeout?: number | undefined;
   fetchOptions?: object | undefined;
 }
-type RequestOptionsArg = RequestOptionsObject | PromiseLike<RequestOptionsObject>;
 
 /**
  * Where a client without the `middleware` option (before 0.101) passes a call's per-attempt
@@ -121,19 +120,15 @@ export function fetchCallOptions(init: object | undefined): FetchCallOptions | u
  * longest a timer may wait (2³¹−1 ms). In those versions (0.58 `fetchWithTimeout` :331, 0.97 :573)
  * the SDK's timer covers the whole custom `fetch`, so the call's wait in the gateway's queue, its
  * retries and backoffs would count against a per-attempt timeout; the gateway applies that timeout
- * to each attempt instead (passed by {@link prepareRequestOptions}), and its own whole-call deadline
+ * to each attempt instead (passed by {@link queueFirst}), and its own whole-call deadline
  * (`timeoutMs`) to the call.
  */
 export const UNBOUNDED_SDK_TIMEOUT_MS = 2_147_483_647;
 
 /**
  * Moves a per-request `maxRetries` (else the client's own, `fallback`) to the gateway; the SDK's
- * stays 0 so nothing retries twice. An invalid value rejects the call with a typed error.
+ * stays 0 so nothing retries twice. An invalid value throws a typed error (the call rejects).
  */
-export function moveRequestRetries(options: RequestOptionsArg, fallback?: number): RequestOptionsArg {
-  return mapOptions(options, (o) => moveRetries(o, fallback));
-}
-
 function moveRetries(o: RequestOptionsObject, fallback: number | undefined): RequestOptionsObject {
   const maxRetries = o.maxRetries ?? fallback;
   if (maxRetries === undefined) return o;
@@ -160,31 +155,18 @@ function moveToFetch(o: RequestOptionsObject, clientTimeout: number): RequestOpt
   };
 }
 
-function mapOptions(
-  options: RequestOptionsArg,
-  move: (o: RequestOptionsObject) => RequestOptionsObject,
-): RequestOptionsArg {
-  if (typeof (options as PromiseLike<unknown>).then === 'function')
-    return Promise.resolve(options).then(move);
-  try {
-    return move(options as RequestOptionsObject);
-  } catch (error) {
-    // As the SDK does for its own validation: the call's promise rejects, nothing throws.
-    return Promise.reject(error);
-  }
-}
-
 /**
  * The request options of a call made by a client whose calls go through the gateway: its
  * `maxRetries` (or the client's own) moved to the gateway, and, for a client without the
  * `middleware` option (the gateway is its `fetch`), its per-attempt timeout too (see
- * {@link UNBOUNDED_SDK_TIMEOUT_MS}).
+ * {@link UNBOUNDED_SDK_TIMEOUT_MS}). Throws a typed error for an invalid `maxRetries`.
  */
-export function prepareRequestOptions(client: AnthropicLikeClient, options: unknown): unknown {
+function prepareOptions(client: AnthropicLikeClient, options: RequestOptions): RequestOptions {
   const fallback = clientMaxRetries(client);
-  if (middlewareOf(client)) return moveRequestRetries(options as RequestOptionsArg, fallback);
-  const timeout = client.timeout;
-  return mapOptions(options as RequestOptionsArg, (o) => moveToFetch(moveRetries(o, fallback), timeout));
+  const o = options as RequestOptionsObject;
+  const moved =
+    middlewareOf(client) ? moveRetries(o, fallback) : moveToFetch(moveRetries(o, fallback), client.timeout);
+  return moved as RequestOptions;
 }
 
 /**
@@ -383,31 +365,140 @@ export function userTimeout(client: AnthropicLikeClient): number | undefined {
   return typeof timeout === 'number' ? timeout : undefined;
 }
 
+/**
+ * The secret `client` authenticates with, as its requests will carry it (`x-api-key`, or an
+ * `Authorization: Bearer` token): read before the request is built, to find the call's key+model
+ * while it waits. `undefined` when the client has no fixed one (an `apiKey` function).
+ */
+export function clientSecret(client: AnthropicLikeClient): string | undefined {
+  const { apiKey, authToken } = client as unknown as { apiKey?: unknown; authToken?: unknown };
+  return str(apiKey) ?? str(authToken);
+}
+
+/** The secret a built request carries: its `x-api-key`, else its bearer token. */
+export function requestSecret(headers: Headers): string | null {
+  const authorization = headers.get('authorization');
+  return (
+    headers.get('x-api-key') ??
+    (authorization?.startsWith('Bearer ') ? authorization.slice(7) : authorization)
+  );
+}
+
+/**
+ * Where a gateway's middleware (or its fetch) keeps the queue its client's calls wait in before the
+ * SDK builds them, and where the options of a call that waited carry its place to the gateway: a
+ * key of the request options (the middleware's `ctx.options`) and of their `fetchOptions` (which
+ * every SDK version spreads into the `RequestInit` its `fetch` receives).
+ */
+export const CALL_QUEUE = Symbol.for('claude-otel-gateway.callQueue');
+export const QUEUED = Symbol.for('claude-otel-gateway.queued');
+
+/** The SDK's request loop for one call, to run once the call's turn comes. */
+export interface RequestLoop {
+  /** Runs the SDK's `makeRequest` with `options`: it builds the request and sends it. */
+  run(options: RequestOptions): unknown;
+}
+
+/** A queue calls join before the SDK builds them (see {@link queueFirst}). */
+export interface CallQueue {
+  /**
+   * Waits for the turn of a call `client` makes with `options`, then runs `send` (the SDK's
+   * request loop) with the options to build its request from; settles as its result does.
+   * `undefined` when the call does not wait here.
+   */
+  enter(
+    client: AnthropicLikeClient,
+    options: RequestOptions,
+    send: RequestLoop,
+  ): Promise<unknown> | undefined;
+}
+
+/** The SDK's `makeRequest` for a call, its arguments kept as fields (a closure would cost more). */
+class SdkRequestLoop implements RequestLoop {
+  constructor(
+    private readonly original: Method,
+    private readonly client: AnthropicLikeClient,
+    private readonly retryOfRequestLogID: unknown,
+    private readonly span: unknown,
+  ) {}
+
+  run(options: RequestOptions): unknown {
+    return this.original.call(this.client, options, null, this.retryOfRequestLogID, this.span);
+  }
+}
+
+/** `options` marked with `queued`, for the middleware (`ctx.options`) and a gateway fetch (`init`). */
+export function markQueued(options: RequestOptions, queued: unknown): RequestOptions {
+  const fetchOptions = (options as RequestOptionsObject).fetchOptions;
+  return {
+    ...options,
+    [QUEUED]: queued,
+    ...(fetchOptions ? { fetchOptions: { ...fetchOptions, [QUEUED]: queued } } : {}),
+  } as RequestOptions;
+}
+
+/** The place a call waited in, from its request options or the `RequestInit` its fetch received. */
+export function queuedIn(options: object | undefined): unknown {
+  return (options as Record<symbol, unknown> | undefined)?.[QUEUED];
+}
+
+function callQueueOf(client: AnthropicLikeClient): CallQueue | undefined {
+  const holders: unknown[] = [...(middlewareOf(client) ?? []), clientFetch(client)];
+  for (const holder of holders) {
+    const queue = (holder as Record<symbol, CallQueue | undefined> | undefined)?.[CALL_QUEUE];
+    if (queue) return queue;
+  }
+  return undefined;
+}
+
+/**
+ * `makeRequest` for a client whose calls go through the gateway: it moves the call's `maxRetries`
+ * (and, without middleware, its timeout) to the gateway, then waits for the call's turn before the
+ * SDK builds its request: a queued call holds its options and a place, not a built request,
+ * headers, abort signals and spans. The SDK's
+ * `makeRequest(options, retriesRemaining, retryOfRequestLogID, span?)` (0.58 `client.js` :212, 1.15
+ * :615) is where every call, list endpoints included, starts its request loop; `retriesRemaining`
+ * is `null` only there (the SDK's own retries, off under the gateway, pass a count). Private in the
+ * SDK's types, present in every supported version; `request()` keeps its public signature, and the
+ * SDK still builds the request, signs it and raises its own typed errors.
+ */
+export function queueFirst(original: Method): Method {
+  // Its parameters spelled out (no rest array): a queued call keeps what its closures hold.
+  return function makeRequest(
+    this: AnthropicLikeClient,
+    optionsInput: unknown,
+    retriesRemaining: unknown,
+    retryOfRequestLogID: unknown,
+    span: unknown,
+  ) {
+    const queue = retriesRemaining == null ? callQueueOf(this) : undefined;
+    if (!queue) return original.call(this, optionsInput, retriesRemaining, retryOfRequestLogID, span);
+    // Then-chains, not an async function: a suspended async frame costs a queued call more.
+    return Promise.resolve(optionsInput).then((given) => {
+      const options = prepareOptions(this, given as RequestOptions);
+      const send = new SdkRequestLoop(original, this, retryOfRequestLogID, span);
+      return queue.enter(this, options, send) ?? send.run(options);
+    });
+  };
+}
+
 const wrappedClasses = new WeakMap<object, object>();
 
 /**
- * Gives `client` a subclass of its own class whose `request()` and `requestAPIList()` move a
- * per-request (or the client's own) `maxRetries` to the gateway (and, without middleware, the
- * per-attempt timeout: {@link prepareRequestOptions}), and whose `withOptions()` keeps the SDK's
- * retries off. As a class, it survives `withOptions()` copies; the name stays the SDK's.
+ * Gives `client` a subclass of its own class whose `makeRequest()` (where every call, list
+ * endpoints included, starts) moves a per-request (or the client's own) `maxRetries` to the
+ * gateway and queues the call before its request is built ({@link queueFirst}), and whose
+ * `withOptions()` keeps the SDK's retries off. As a class, it survives `withOptions()` copies; the
+ * name stays the SDK's.
  */
 export function useGatewayClass(client: AnthropicLikeClient): void {
   const Base = client.constructor as new (...args: never[]) => object;
   let Wrapped = wrappedClasses.get(Base);
   if (!Wrapped) {
-    const base = Base.prototype as unknown as Record<'request' | 'requestAPIList' | 'withOptions', Method>;
+    const base = Base.prototype as unknown as Record<'withOptions' | 'makeRequest', Method>;
     const Sub = class extends Base {};
     Object.defineProperties(Sub.prototype, {
-      request: method(function request(this: AnthropicLikeClient, options: unknown, remaining: unknown) {
-        return base.request.call(this, prepareRequestOptions(this, options), remaining);
-      }),
-      requestAPIList: method(function requestAPIList(
-        this: AnthropicLikeClient,
-        Page: unknown,
-        options: unknown,
-      ) {
-        return base.requestAPIList.call(this, Page, prepareRequestOptions(this, options));
-      }),
+      makeRequest: method(queueFirst(base.makeRequest)),
       withOptions: method(function withOptions(this: AnthropicLikeClient, options: unknown) {
         return withGatewayOptions(
           this,
@@ -423,7 +514,7 @@ export function useGatewayClass(client: AnthropicLikeClient): void {
   Object.setPrototypeOf(client, (Wrapped as { prototype: object }).prototype);
 }
 
-type Method = (this: AnthropicLikeClient, ...args: unknown[]) => unknown;
+export type Method = (this: AnthropicLikeClient, ...args: unknown[]) => unknown;
 
 function method(fn: Method): PropertyDescriptor {
   return { value: fn, writable: true, configurable: true };

@@ -68,6 +68,17 @@ export class AttemptSpan {
     guard('injecting trace headers', () => propagation.inject(this.traced, headers, HEADERS_SETTER));
   }
 
+  /** Records which shared store admitted the attempt and how long its transactions took (not
+   * recorded for this process's memory, the default: nothing to say). */
+  store(served: string, waitedMs: number): void {
+    const span = this.span;
+    if (!span || served === 'memory') return;
+    guard('recording the store', () => {
+      span.setAttribute(A.ATTR_GATEWAY_STORE, served);
+      span.setAttribute(A.ATTR_GATEWAY_STORE_WAIT_MS, Math.round(waitedMs * 10) / 10);
+    });
+  }
+
   /** Records the response's status, request id and rate-limit headers. */
   response(response: Response): void {
     const span = this.span;

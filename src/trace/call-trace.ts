@@ -39,6 +39,8 @@ export interface CallInfo {
   /** The SDK's call span when the SDK traces this call. */
   readonly sdkSpan: Span | undefined;
   readonly captureContent: boolean;
+  /** When the call started (epoch ms), if before the span is made (it waited in the queue). */
+  readonly startTime?: number | undefined;
 }
 
 /** What the gateway reads of a response body: its id, model, stop reason, content and usage. */
@@ -130,6 +132,7 @@ export class CallTrace {
         source.tracer().startSpan(`${info.operation} ${info.model ?? info.route}`, {
           kind: SpanKind.CLIENT,
           attributes: this.requestAttributes(),
+          ...(info.startTime !== undefined ? { startTime: info.startTime } : {}),
         }),
       );
     this.recording =

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { closedPort, otlpAttr as attr, otlpReceiver as receiver } from '../otlp.js';
+import { cleanPrefix, REDIS_URL, testPrefix } from '../store/redis-helpers.js';
 
 function demo(
   args: string[],
@@ -90,6 +91,35 @@ describe('npm start (node dist/demo/main.js)', () => {
     expect(result.out).toMatch(/Interrupted after [\d.]+ s: \d+ calls ok, 0 failed, \d+ aborted\./);
     expect(result.out).toContain('Summary: 300 calls');
   });
+
+  it('--workers 2 splits the burst across 2 processes: alone without Redis, sharing with CLAUDE_GATEWAY_REDIS_URL', async () => {
+    const closed = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await closedPort()}` };
+    const args = ['--workers', '2', '--calls', '40', '--scenario', 'burst'];
+    const alone = await demo(args, closed);
+    expect(alone.code, alone.err).toBe(0);
+    expect(alone.out).toContain('from 2 processes, each with its own gateway, each learning alone');
+    expect(alone.out).toContain('The 2 processes side by side:');
+    expect(alone.out).toMatch(/#1 +20 +20 +0 .* memory\n/);
+    expect(alone.out).toMatch(/#2 +20 +20 +0 .* memory\n/);
+    expect(alone.out).toContain('Each process learned alone');
+
+    const prefix = testPrefix();
+    try {
+      const shared = await demo(args, {
+        ...closed,
+        CLAUDE_GATEWAY_REDIS_URL: REDIS_URL,
+        CLAUDE_GATEWAY_REDIS_KEY_PREFIX: prefix,
+      });
+      expect(shared.code, shared.err).toBe(0);
+      expect(shared.out).toContain('sharing their limits through Redis');
+      expect(shared.out).toMatch(/#1 +20 +20 +0 .* redis \(2 sharing\)\n/);
+      expect(shared.out).toMatch(/#2 +20 +20 +0 .* redis \(2 sharing\)\n/);
+      expect(shared.out).toContain('Shared through Redis');
+      expect(shared.out).not.toContain(REDIS_URL.replace(/^redis:\/\//, ''));
+    } finally {
+      await cleanPrefix(prefix);
+    }
+  }, 60_000);
 
   it('bad arguments exit 2 with the flag named', async () => {
     const result = await demo(['--stream-share', '2'], {});

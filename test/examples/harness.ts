@@ -150,11 +150,13 @@ export interface ExampleCase {
  * gateway retries on top of another).
  *
  * The refusals are a fixed cost, not a share: against the burst scenario's acceleration limit (a
- * floor of 5 per 1 s window) the gateway, which assumes no mechanism, is refused 15–25 times while
- * it learns the limit from cold, however many calls follow (1.2–1.3 attempts per call for these 100
- * calls; 1.5% at 1,000).
+ * floor of 5 per 1 s window) the gateway, which assumes no mechanism, is refused a fixed number of
+ * times while it learns the limit from cold, however many calls follow: 3–11 on an idle machine,
+ * 16–32 (6 runs) with both cores busy, as under the whole suite, where a starved event loop bunches
+ * attempts into one window. The bound leaves room for that load and still fails a gateway that
+ * spends a share of the calls on refusals.
  */
-const MOST_REFUSALS = 30;
+const MOST_REFUSALS = 45;
 export function exampleTests(c: ExampleCase): void {
   const mode = c.register ? 'under register (no code change)' : 'the explicit way';
   it(`${c.file} ${mode}: a cold burst of ${BURST_CALLS} calls all succeed, no attempt wasted but ≤ ${MOST_REFUSALS} acceleration refusals, with the gateway's spans`, async () => {

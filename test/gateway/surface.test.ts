@@ -1,6 +1,7 @@
 /** withGateway keeps the SDK's whole surface: same type, same methods, same typed errors. */
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
+import { createFetchAudit } from '../../src/sim/audit.js';
 import { createGateway, isWrapped, withGateway } from '../../src/index.js';
 import { FAST, gatewayClient, PARAMS, sdk, sim } from '../helpers.js';
 
@@ -103,7 +104,30 @@ describe('the SDK surface through the gateway', () => {
     await b.messages.create(PARAMS);
     const byOrg = g.limiters().filter((l) => l.organization);
     expect(byOrg.map((l) => `${l.organization}/${l.group}`).sort()).toEqual(['org-a/sonnet', 'org-b/sonnet']);
-    expect(g.limiters().filter((l) => !l.organization)).toHaveLength(1); // a2's first, idle until evicted
+    // a2's own limiter, from before its first answer, was merged into its organization's.
+    expect(g.limiters().filter((l) => !l.organization)).toHaveLength(0);
+  });
+
+  it('a second key of an organization: its waiting calls and its retries move to the organization’s limiter and keep its hold', async () => {
+    const s = await sim({
+      organizations: { 'sk-one': 'org-shared', 'sk-two': 'org-shared' },
+      latency: { ttftMs: 30, msPerToken: 0 },
+    });
+    const audit = createFetchAudit();
+    const g = createGateway({ ...FAST, concurrencyInitial: 2, concurrencyMax: 2 }, {});
+    const one = g.wrap(sdk(s, { apiKey: 'sk-one', fetch: audit.fetch }));
+    const two = g.wrap(sdk(s, { apiKey: 'sk-two', fetch: audit.fetch }));
+    await one.messages.create(PARAMS); // the organization's limiter exists
+    // The second key's calls queue under its own key until its first answer names the organization.
+    s.enqueue({ kind: 'error', status: 429, retryAfterMs: 300 });
+    const started = performance.now();
+    const calls = await Promise.all(Array.from({ length: 6 }, () => two.messages.create(PARAMS)));
+    expect(calls).toHaveLength(6);
+    expect(g.limiters().map((l) => l.organization)).toEqual(['org-shared']);
+    // The 429's retry-after held the organization's limiter, which the moved calls waited for.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(280);
+    expect(audit.violations()).toBe(0);
+    expect(s.stats().attempts).toBe(1 + 6 + 1);
   });
 
   it('model groups can be set: a model listed gets the group named', async () => {

@@ -399,6 +399,23 @@ describe('the whole-call deadline covers response bodies and streams', () => {
     expect(await timeoutProblems(gateway, () => readStream(client))).toEqual([]);
   });
 
+  it('an attempt that gets no answer, then a 429 whose body stalls after the head, rejects by the deadline and ends every span (found by the property test)', async () => {
+    const server = await hostile();
+    server.enqueue(
+      response({ status: 200, headers: sse, body: 'event: error\ndata: {}\n\n', cutAt: 0, cut: 'stall' }),
+      response({ status: 429, headers: json, body: errorBody('rate_limit_error'), stallAfterHead: true }),
+    );
+    // The SDK's per-attempt timeout ends the first attempt; the deadline ends the second's body.
+    const { gateway, client } = gatewayClient(
+      server,
+      { timeoutMs: DEADLINE, baseDelayMs: 20, maxDelayMs: 80 },
+      { timeout: 600 },
+    );
+    expect(
+      await timeoutProblems(gateway, () => client.messages.create(PARAMS, { signal: testSignal() })),
+    ).toEqual([]);
+  });
+
   const afterContent = SSE_EVENTS.slice(0, 4)
     .map(([e, d]) => `event: ${e}\ndata: ${d}\n\n`)
     .join('');

@@ -1,6 +1,6 @@
 /** Property: under random fault sequences per call, every call settles; it succeeds, or fails with
  * a typed error that is not retryable or whose retries ran out; attempts never exceed the
- * maximum; every span that started has ended. */
+ * maximum (free acceleration refusals aside); every span that started has ended. */
 import Anthropic from '@anthropic-ai/sdk';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -74,12 +74,18 @@ describe('property: random fault sequences', () => {
           );
           results.forEach((r, i) => {
             const sent = attempts.get(String(i)) ?? 0;
-            expect(sent).toBeLessThanOrEqual(maxRetries + 1);
+            // An acceleration refusal met while the API admits the key+model's other calls spends
+            // no retry (the gateway's own probing): it may add an attempt.
+            const served = calls[i]!.faults.slice(0, sent);
+            const free = served.filter(
+              (f) => f.kind === 'error' && f.errorCode === 'ramp_limit_exceeded',
+            ).length;
+            expect(sent).toBeLessThanOrEqual(maxRetries + 1 + free);
             if (r.status === 'fulfilled') return;
             const err = r.reason as Error;
             expect(err).toBeInstanceOf(Anthropic.AnthropicError);
             const c = classifyError(err);
-            expect(!c.retryable || sent === maxRetries + 1).toBe(true);
+            expect(!c.retryable || sent >= maxRetries + 1).toBe(true);
           });
           await new Promise((r) => setTimeout(r, 20));
           expect(ended).toBe(started);

@@ -49,6 +49,7 @@ const services = asDict(compose.services);
 const composeService = (name: string) => asDict(services[name]);
 const jaeger = composeService('jaeger');
 const otelCollector = composeService('otel-collector');
+const redis = composeService('redis');
 
 /** "127.0.0.1:4318:4318/tcp" → { host: 4318, container: 4318 }. */
 function portMappings(svc: Dict): Array<{ host: number; container: number }> {
@@ -307,6 +308,16 @@ describe('docker-compose.yml', () => {
     // The contrib image has no shell: a CMD-SHELL healthcheck there would never pass.
     const collectorCheck = strings(asDict(otelCollector.healthcheck).test);
     expect(collectorCheck[0]).not.toBe('CMD-SHELL');
+  });
+
+  it('runs Redis for the processes that share their limits: pinned, on 6379, healthy, nothing on disk', () => {
+    expect(String(redis.image)).toMatch(/^(docker\.io\/)?redis:7\.\d+\.\d+(-alpine)?$/);
+    expect(portMappings(redis)).toContainEqual({ host: 6379, container: 6379 });
+    expect(strings(asDict(redis.healthcheck).test)).toEqual(['CMD', 'redis-cli', 'ping']);
+    const command = strings(redis.command);
+    expect(command[0]).toBe('redis-server');
+    expect(command.join(' ')).toMatch(/--save\s+--appendonly no|--save {2}--appendonly no/);
+    expect(redis.volumes, 'no volume: the state is disposable').toBeUndefined();
   });
 
   it('mounts collector/config.yaml where the collector reads its config', () => {

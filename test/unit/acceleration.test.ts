@@ -12,6 +12,7 @@ import {
   forget,
   GROWTH_PER_S,
   growRate,
+  HEADROOM,
   growthPerSecond,
   initialAcceleration,
   PROBE_MS,
@@ -74,18 +75,41 @@ describe('acceleration gate', () => {
     for (let t = 0; t < 1000; t += 10) recordDispatch(s, t);
     accelerationRefused(s, 999, 1000);
     const level = s.rate;
-    growRate(s, 2000, false);
+    // Calls go out at the level kept, none waiting: no growth.
+    for (let t = 1001; t <= 2000; t++) {
+      growRate(s, t, false);
+      sendWhileOpen(s, t);
+    }
     expect(s.rate).toBe(level);
-    growRate(s, 3000, true);
+    // Calls wait for the gate, which lets them through as it grows: ×3 over a second.
+    for (let t = 2001; t <= 3000; t++) {
+      growRate(s, t, true);
+      sendWhileOpen(s, t);
+    }
     expect(s.rate).toBeCloseTo(level * GROWTH_PER_S, 5);
+  });
+
+  it('does not grow past twice what is dispatched while another limit holds the calls', () => {
+    const s = initialAcceleration();
+    for (let t = 0; t < 1000; t += 10) recordDispatch(s, t);
+    accelerationRefused(s, 999, 1000); // cut to about 100/s
+    // Calls wait (saturated) but only 20 a second go out: slots, not the gate, hold them.
+    for (let t = 1001; t <= 6000; t++) {
+      growRate(s, t, true);
+      if (t % 50 === 0) recordDispatch(s, t);
+    }
+    expect(s.rate).toBeLessThanOrEqual(Math.max(s.cutRate, HEADROOM * admittedRate(s, 6000)) + 1e-9);
+    expect(s.rate).toBeLessThan(150); // not 100 × 3⁵
   });
 
   it('a refusal after growing past the last cut is a new event, and slows growth; time restores it', () => {
     const s = initialAcceleration();
     for (let t = 0; t < 1000; t += 10) recordDispatch(s, t);
     accelerationRefused(s, 999, 1000);
-    growRate(s, 1500, true); // grown by √3
-    for (let t = 1000; t < 1500; t += 5) recordDispatch(s, t);
+    for (let t = 1001; t < 1500; t++) {
+      growRate(s, t, true); // grown by about √3, calls going out as it lets them
+      sendWhileOpen(s, t);
+    }
     accelerationRefused(s, 1499, 1500);
     expect(s.closedUntil).toBe(0);
     const slowed = growthPerSecond(s, 1500);

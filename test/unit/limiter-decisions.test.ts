@@ -11,8 +11,19 @@ import {
   isHealthy,
   noteSuccess,
 } from '../../src/admit/policy/concurrency.js';
-import { OUTAGE_SHARE, OVERLOAD_SHARE, overloadShare } from '../../src/admit/policy/outage.js';
-import { ADMISSION_EVIDENCE_MS, grow, reportSuccess, reportThrottle } from '../../src/admit/policy/report.js';
+import {
+  OUTAGE_PROBE_POLL_MS,
+  OUTAGE_SHARE,
+  OVERLOAD_SHARE,
+  overloadShare,
+} from '../../src/admit/policy/outage.js';
+import {
+  ADMISSION_EVIDENCE_MS,
+  grow,
+  reportReleased,
+  reportSuccess,
+  reportThrottle,
+} from '../../src/admit/policy/report.js';
 
 const s: LimiterSettings = {
   concurrencyInitial: 4,
@@ -113,6 +124,30 @@ describe('the outage hold', () => {
     send(state, 10, 1200);
     reportSuccess(state, { at: 1200, spent: ONE }, 1200, s, false);
     expect(state.outage.events).toBe(0);
+  });
+  it('in an outage one probe at a time: past the hold, an attempt waits while another is in flight', () => {
+    const state = initialKeyState(s, 0);
+    send(state, 2, 0);
+    reportThrottle(state, 'overload', { ms: undefined }, undefined, 0, s, half);
+    reportThrottle(state, 'overload', { ms: undefined }, undefined, 600, s, half);
+    for (let i = 0; i < 2; i++) reportReleased(state);
+    expect(admitWait(state, ONE, 2000, 60_000)).toBe(0); // the hold passed: the probe goes
+    send(state, 1, 2000);
+    expect(admitWait(state, ONE, 2000, 60_000)).toBe(OUTAGE_PROBE_POLL_MS); // the next waits for it
+    reportReleased(state);
+    expect(admitWait(state, ONE, 2010, 60_000)).toBe(0);
+  });
+  it('when it ends, slow start takes the limit back to where it was before the overloads', () => {
+    const state = initialKeyState({ ...s, concurrencyInitial: 32 }, 0);
+    for (let t = 0; t < 3000; t += 600) {
+      send(state, 4, t);
+      for (let i = 0; i < 4; i++) reportThrottle(state, 'overload', { ms: undefined }, undefined, t, s, half);
+    }
+    expect(state.concurrency.limit).toBeLessThan(10);
+    send(state, 10, 3500);
+    reportSuccess(state, { at: 3500, spent: ONE }, 3500, s, true); // the overloads are over
+    expect(state.outage.events).toBe(0);
+    expect(state.concurrency.threshold).toBe(32);
   });
   it('a throttle with retry-after holds for it and starts no outage', () => {
     const state = initialKeyState(s, 0);

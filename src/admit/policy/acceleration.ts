@@ -11,7 +11,9 @@
  *   flowing: no hold, since limits that grow with use shrink again when a client stops sending.
  *   The refused call waits its own `retry-after`. The event's other refusals (attempts sent
  *   before the cut) lower the level further as they come back, and cut nothing more.
- * - While calls wait for the gate, the rate grows (at first ×{@link GROWTH_PER_S} per second).
+ * - While calls wait, the rate grows (at first ×{@link GROWTH_PER_S} per second), to at most
+ *   {@link HEADROOM} × the rate dispatched over the last second (calls held by another limit do not
+ *   grow an allowance nobody uses).
  *   A refusal after the rate grew past the last cut is a new event that also slows growth (its
  *   exponent ×{@link SLOW_DOWN}); time without one restores it over {@link GROWTH_MEMORY_MS}.
  * - A refusal at the level kept (not grown) says the API admits nothing now, whatever the rate (a
@@ -139,9 +141,16 @@ export function growRate(s: AccelerationState, now: number, saturated: boolean):
   if (saturated && s.closedUntil === 0) {
     refill(s, now);
     s.rate *= growthPerSecond(s, now) ** ((now - s.rateAt) / 1000);
+    // Calls may wait for another limit (slots, a bucket) while the gate is not what holds them: the
+    // rate then stays within reach of what is dispatched, so a later refusal cannot let a burst
+    // through at a rate never tried.
+    s.rate = Math.min(s.rate, Math.max(s.cutRate, HEADROOM * admittedRate(s, now)));
   }
   s.rateAt = now;
 }
+
+/** How far past the rate dispatched over the last second the gate's rate may grow. */
+export const HEADROOM = 2;
 
 /** Milliseconds until one more dispatch fits the gate; 0 when it fits now (always, unarmed). */
 export function accelerationWait(s: AccelerationState, now: number): number {

@@ -5,7 +5,7 @@
 import type { KeyState } from '../key-state.js';
 import { accelerationWait, recordDispatch } from './acceleration.js';
 import { charge, pacingWait, PACED_BUCKET_NAMES, type BucketName } from './buckets.js';
-import { countAttempt } from './outage.js';
+import { countAttempt, outageWait } from './outage.js';
 
 /** What one attempt costs each paced bucket. */
 export type AttemptCost = Readonly<Record<BucketName, number>>;
@@ -18,12 +18,13 @@ export interface Dispatch {
 }
 
 /**
- * Milliseconds until an attempt of `cost` may go: a hold, pacing, the acceleration gate; 0 = now.
+ * Milliseconds until an attempt of `cost` may go: a hold, an outage's probe in flight, pacing, the
+ * acceleration gate; 0 = now.
  * Pacing waits at most `maxPacingMs`: a mirror that predicts a longer wait is an estimate, and the
  * attempt sent after it lets the API say (a 429's retry-after is authoritative).
  */
 export function admitWait(state: KeyState, cost: AttemptCost, now: number, maxPacingMs: number): number {
-  let wait = Math.max(0, state.holdUntil - now);
+  let wait = Math.max(state.holdUntil - now, outageWait(state.outage, state.inFlight));
   for (const b of PACED_BUCKET_NAMES)
     wait = Math.max(wait, Math.min(maxPacingMs, pacingWait(state.buckets[b], cost[b], now)));
   return Math.max(wait, accelerationWait(state.acceleration, now));

@@ -3,7 +3,7 @@
  * current and the previous interval) tells an isolated 529 from a wave of them; a second throttle
  * event with no success in between starts a shared, growing, jittered hold, so queued calls wait
  * instead of spending their retries on attempts that would fail, and one probe at a time finds the
- * end. Deterministic transitions on a plain value: no I/O, no timers; the clock and the random
+ * end; when it ends, the concurrency limit returns (by slow start) to where it was before. Deterministic transitions on a plain value: no I/O, no timers; the clock and the random
  * source are parameters.
  */
 import { backoffDelay } from '../../delay/backoff.js';
@@ -33,6 +33,8 @@ export interface OutageState {
   lastEventAt: number;
   /** The hold the current outage imposes after each throttle. */
   holdMs: number;
+  /** The concurrency limit before the overloads began: where the limit returns once they end. */
+  limitBefore: number;
 }
 
 export function initialOutage(): OutageState {
@@ -45,6 +47,7 @@ export function initialOutage(): OutageState {
     events: 0,
     lastEventAt: -Infinity,
     holdMs: 0,
+    limitBefore: 0,
   };
 }
 
@@ -77,10 +80,33 @@ export function overloadShare(o: OutageState, now: number, intervalMs: number): 
   return attempts === 0 ? 0 : (o.overloads + o.overloadsBefore) / attempts;
 }
 
-/** A success ends an outage, unless most recent attempts are overloaded (the odd success inside one). */
-export function outageSuccess(o: OutageState, now: number, intervalMs: number): void {
-  if (overloadShare(o, now, intervalMs) < OUTAGE_SHARE) o.events = 0;
+/** Whether throttle events with no success between them make an outage now. */
+export function inOutage(o: OutageState): boolean {
+  return o.events >= 2;
 }
+
+/**
+ * A success ends an outage, unless most recent attempts are overloaded (the odd success inside one).
+ * Returns whether it ended one.
+ */
+export function outageSuccess(o: OutageState, now: number, intervalMs: number): boolean {
+  if (overloadShare(o, now, intervalMs) >= OUTAGE_SHARE) return false;
+  const ended = inOutage(o);
+  o.events = 0;
+  return ended;
+}
+
+/**
+ * How long an attempt waits in an outage: while one is in flight, the next waits for its answer
+ * (polled every {@link OUTAGE_PROBE_POLL_MS}): one probe at a time finds the outage's end, not a
+ * limit's worth of attempts after each hold.
+ */
+export function outageWait(o: OutageState, inFlight: number): number {
+  return inOutage(o) && inFlight > 0 ? OUTAGE_PROBE_POLL_MS : 0;
+}
+
+/** How often an attempt held back behind an outage's probe looks again. */
+export const OUTAGE_PROBE_POLL_MS = 50;
 
 /**
  * A throttle without `retry-after`. Throttles within one interval are one congestion event (the
@@ -94,5 +120,5 @@ export function outageThrottle(o: OutageState, s: OutageSettings, now: number, r
     o.holdMs = backoffDelay(o.events - 1, s.baseDelayMs, s.maxDelayMs, () => 0.5 + random() / 2);
   }
   // In an outage every throttle renews the hold, so queued attempts never drain into it.
-  return o.events >= 2 ? o.holdMs : 0;
+  return inOutage(o) ? o.holdMs : 0;
 }

@@ -55,7 +55,12 @@ export function reportSuccess(
 ): void {
   state.lastSuccessAt = now;
   state.concurrency = slowStartStep(noteSuccess(state.concurrency), s, saturated);
-  outageSuccess(state.outage, now, s.rampIntervalMs);
+  if (outageSuccess(state.outage, now, s.rampIntervalMs)) {
+    // The overloads are over: slow start takes the limit back to where it was before them (529s
+    // say the API was short of room, not that this key+model sent too much).
+    const c = state.concurrency;
+    state.concurrency = { ...c, threshold: Math.max(c.threshold, state.outage.limitBefore) };
+  }
   accelerationAdmitted(state.acceleration, d.at);
 }
 
@@ -86,6 +91,7 @@ export function reportThrottle(
   // The server's own wait holds the key+model: its bucket is empty, or it is overloaded.
   if (retryAfterMs !== undefined) hold(state, retryAfterMs, now, s);
   if (throttle === 'overload') {
+    if (state.outage.events === 0) state.outage.limitBefore = state.concurrency.limit;
     countOverload(state.outage, now, s.rampIntervalMs);
     // An isolated 529 says little about load: retry that call, keep the limit as it is.
     if (overloadShare(state.outage, now, s.rampIntervalMs) < OVERLOAD_SHARE) return;

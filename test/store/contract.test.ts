@@ -1,0 +1,234 @@
+/**
+ * One contract, both stores: what an admission does with its state must not depend on where the
+ * state lives. Each case runs against the memory store and against the Redis store on a real
+ * Redis (a key prefix of its own, removed afterwards).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Admission, type Slot } from '../../src/admit/admission.js';
+import { MemoryStore } from '../../src/admit/store/memory.js';
+import { redisStoreFromUrl, type RedisStore } from '../../src/admit/store/redis.js';
+import type { LimiterStore } from '../../src/admit/store/types.js';
+import { loadConfig } from '../../src/config.js';
+import { cleanPrefix, REDIS_URL, testPrefix } from './redis-helpers.js';
+
+const COST = { requests: 1, inputTokens: 10, outputTokens: 64 };
+const settings = loadConfig({ concurrencyInitial: 2, concurrencyMax: 8, rampIntervalMs: 50 }, {});
+const KEY = 'org:contract-org\u0000sonnet';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).toReversed()) await c();
+});
+
+const makers: Record<string, () => LimiterStore> = {
+  memory: () => new MemoryStore(),
+  redis: () => {
+    const prefix = testPrefix();
+    const store = redisStoreFromUrl(REDIS_URL, { keyPrefix: prefix, leaseMs: 1000 });
+    cleanups.push(async () => {
+      await store.close();
+      await cleanPrefix(prefix);
+    });
+    return store;
+  },
+};
+
+describe.each(Object.keys(makers))('the %s store', (name) => {
+  const make = makers[name]!;
+  const admission = (store = make()) => {
+    const a = new Admission(KEY, settings, undefined, undefined, store);
+    cleanups.push(async () => a.dispose());
+    return a;
+  };
+
+  it('admits up to the concurrency limit and queues the rest until a slot is given back', async () => {
+    const a = admission();
+    const t1 = await a.acquire(COST);
+    const t2 = await a.acquire(COST);
+    expect(t1.store).toBe(name === 'memory' ? 'memory' : 'redis');
+    let third = false;
+    const p3 = a.acquire(COST).then((t) => ((third = true), t));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(third).toBe(false);
+    t1.release();
+    const t3 = await p3;
+    expect(third).toBe(true);
+    t2.release();
+    t3.release();
+    await new Promise((r) => setTimeout(r, 10)); // p-limit counts a freed slot on its next turn
+    expect(a.snapshot()).toMatchObject({ active: 0, queued: 0, limit: 2, organization: 'contract-org' });
+  });
+
+  it('holds every attempt for a rate-limit retry-after', async () => {
+    const a = admission();
+    const t = await a.acquire(COST);
+    t.release();
+    a.onThrottle('rate', 300, t);
+    const started = performance.now();
+    const next = await a.acquire(COST);
+    const waited = performance.now() - started;
+    next.release();
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(1500);
+    expect(next.waitedMs).toBeGreaterThanOrEqual(250);
+  });
+
+  it('paces on the buckets the headers show', async () => {
+    const a = admission();
+    const t = await a.acquire(COST);
+    // No request left of 600 a minute (10 a second): the next one waits ~100 ms for its refill.
+    a.observe({ requests: { limit: 600, remaining: 0 } }, t);
+    t.release();
+    a.onSuccess(t);
+    const started = performance.now();
+    (await a.acquire(COST)).release();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(80);
+    expect(a.snapshot().remaining.requests).toBeDefined();
+  });
+
+  it('grows the limit while calls queue and succeed', async () => {
+    const a = admission();
+    const run = async () => {
+      const t = await a.acquire(COST);
+      await new Promise((r) => setTimeout(r, 20));
+      t.release();
+      a.onSuccess(t);
+    };
+    await Promise.all(Array.from({ length: 40 }, run));
+    expect(a.snapshot().limit).toBeGreaterThan(2);
+    expect(a.admitting()).toBe(true);
+  });
+
+  it('a slot taken in the queue first is the one the first attempt uses; a waiter that left is skipped', async () => {
+    const a = admission();
+    /** A waiter whose turn is a promise of its slot. */
+    const waiter = () => {
+      let admit!: (slot: Slot) => void;
+      const turn = new Promise<Slot>((resolve) => (admit = resolve));
+      const w = { cancelled: false, deadline: Infinity, admit, expire() {} };
+      a.enqueue(w);
+      return { w, turn };
+    };
+    const first = waiter();
+    const second = waiter();
+    const third = waiter();
+    third.w.cancelled = true; // its caller aborted while it waited
+    const slot = await first.turn;
+    const t = await a.acquire(COST, undefined, slot);
+    expect(a.snapshot().active).toBe(1 + 1); // the second waiter's slot too (limit 2)
+    t.release();
+    (await second.turn).free();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(a.snapshot()).toMatchObject({ active: 0, queued: 0 });
+  });
+
+  it('an aborted wait leaves the queue at once and takes no slot', async () => {
+    const a = admission();
+    const t1 = await a.acquire(COST);
+    const t2 = await a.acquire(COST);
+    const ctl = new AbortController();
+    const p = a.acquire(COST, ctl.signal);
+    setTimeout(() => ctl.abort(new Error('stop')), 30);
+    await expect(p).rejects.toThrow('stop');
+    t1.release();
+    t2.release();
+    const t3 = await a.acquire(COST);
+    const t4 = await a.acquire(COST);
+    t3.release();
+    t4.release();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(a.snapshot().active).toBe(0);
+  });
+});
+
+describe('the Redis store, two processes', () => {
+  const pair = () => {
+    const prefix = testPrefix();
+    const stores = [0, 1].map(() => redisStoreFromUrl(REDIS_URL, { keyPrefix: prefix, leaseMs: 600 }));
+    const admissions = stores.map((s) => new Admission(KEY, settings, undefined, undefined, s));
+    cleanups.push(async () => {
+      for (const a of admissions) a.dispose();
+      await Promise.all(stores.map((s) => s.close()));
+      await cleanPrefix(prefix);
+    });
+    return { stores, admissions };
+  };
+
+  it('share one hold', async () => {
+    const {
+      admissions: [a, b],
+    } = pair();
+    const t = await a!.acquire(COST);
+    t.release();
+    a!.onThrottle('rate', 400, t);
+    await new Promise((r) => setTimeout(r, 30)); // the report's transaction
+    const started = performance.now();
+    (await b!.acquire(COST)).release();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
+  it('share one concurrency limit: slots taken in one are missing in the other', async () => {
+    const {
+      admissions: [a, b],
+    } = pair();
+    const t1 = await a!.acquire(COST);
+    const t2 = await a!.acquire(COST);
+    let got = false;
+    const p = b!.acquire(COST).then((t) => ((got = true), t));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toBe(false);
+    const released = performance.now();
+    t1.release();
+    const t3 = await p;
+    // Woken by the pub/sub message, not by the poll.
+    expect(performance.now() - released).toBeLessThan(200);
+    t2.release();
+    t3.release();
+  });
+
+  it('a process that stops renewing gives its slots back within the lease time', async () => {
+    const {
+      stores,
+      admissions: [a, b],
+    } = pair();
+    await a!.acquire(COST);
+    await a!.acquire(COST);
+    // The first process dies: its timers stop, its slots are never given back.
+    a!.dispose();
+    await stores[0]!.close();
+    const started = performance.now();
+    const t = await b!.acquire(COST);
+    const waited = performance.now() - started;
+    t.release();
+    expect(waited).toBeLessThan(600 + 400);
+    expect(stores[1]!.stats.fallbacks).toBe(0);
+  });
+});
+
+describe('the Redis store', () => {
+  it('keeps the state compact and versioned', async () => {
+    const prefix = testPrefix();
+    const store = redisStoreFromUrl(REDIS_URL, { keyPrefix: prefix }) as RedisStore;
+    const a = new Admission(KEY, settings, undefined, undefined, store);
+    cleanups.push(async () => {
+      a.dispose();
+      await store.close();
+      await cleanPrefix(prefix);
+    });
+    const t = await a.acquire(COST);
+    t.release();
+    a.onSuccess(t);
+    await new Promise((r) => setTimeout(r, 30));
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(REDIS_URL);
+    try {
+      const keys = (await redis.keys(`${prefix}*`)).sort();
+      expect(keys).toEqual([`${prefix}{org:contract-org|sonnet}:p`, `${prefix}{org:contract-org|sonnet}:s`]);
+      const data = await redis.hget(`${prefix}{org:contract-org|sonnet}:s`, 'd');
+      expect(data!.length).toBeLessThan(600);
+      expect(JSON.parse(data!)[0][0]).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
