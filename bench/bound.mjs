@@ -1,184 +1,254 @@
-// Lower bounds on the makespan of N calls against the simulator's limits. Pure functions.
+// Lower bounds on the makespan of a cell (a workload against one acceleration mechanism). Pure
+// functions over the simulator's own limit code (src/sim/limits.ts, built in bench/.dist), so the bound and the server
+// can never disagree about a limit.
 //
-// THE MODEL (the simulator's, exactly: src/sim/buckets.ts, src/sim/acceleration.ts, src/sim/limits.ts)
-//   - Request bucket: capacity B, full at t = 0, refilled continuously at r per second. An attempt
-//     is admitted only if a whole token is there; a refused attempt takes nothing.
-//   - Acceleration limit: windows [kW, (k+1)W); window k admits at most
-//     allowed(k) = max(floor, ⌊factor·A(k−1)⌋) attempts, A(k−1) = admitted in window k−1.
-//   - Overload windows [s, e) with rate p: an admitted attempt (it has taken its token and counts
-//     towards A(k)) gets 529 with probability p. Other fast faults (a stream's `event: error`
-//     before any content) fail a fraction q of admitted attempts at any time.
-//   - A limit drop at t_d: r → r₂, B → B₂ (tokens clamped to B₂).
-//   - An admitted attempt that succeeds completes S ms later (S = ttft + ms/token × tokens).
+// T* (what RESULTS.md divides by) is the schedule of an IDEAL CLIENT: it knows every limit exactly
+// and sends each call at the first instant every limit (request bucket, input- and output-token
+// buckets with the output reservation given back at the call's end, the acceleration mechanism)
+// would admit it, in call order, never refused. It is computed by `greedySchedule` below, which is
+// the simulator's `idealSchedule` (src/sim/bounds.ts) extended to arrivals, per-call costs and
+// service times, and overload windows; where `idealSchedule` applies (every call alike, all at
+// once, no outage) the two must agree and run.mjs refuses to run if they do not.
 //
-// THE BOUND. No client, however clever, completes call N before the N-th successful admission
-// plus S. So T* = t_N + S, where t_N is the earliest time by which N admissions can have
-// succeeded. Failures are treated as a fluid (a fraction p of each admission fails, in
-// expectation), and admissions may be fractional: both only relax the integer model, so T* stays
-// a lower bound (of the expected makespan where faults are random).
+// For token buckets and the fixed windows, admitting earlier never lowers a later allowance, so the
+// greedy makespan is the least achievable: a lower bound for any client. For the `inflight` and
+// `rate` mechanisms it is the schedule of an ideal client that keeps the cap full, not a proof of
+// optimality. Next to it each cell reports a CLOSED-FORM bound (`closedFormMs`): the largest of the
+// hand-derived bounds that hold for its limits (bucket only; network calculus for arrivals; the
+// output- and input-token budgets; `rampAdmissionBound` for windows; `inflightMakespanBound` and
+// `rateMakespanBound` for the caps). Those are proven lower bounds, looser than T*; the check is
+// closed form ≤ T*.
 //
-// t_N is computed two ways, which must agree (run.mjs checks them):
-//   1. `idealSchedule`: a fluid simulation of the best client at 1 ms steps. It admits as much as
-//      the bucket, the acceleration allowance and the calls arrived so far allow (greedy), and
-//      retries failures at once (it sends pending / ((1 − p)(1 − q)) attempts, which succeed for
-//      every pending call in expectation). Greedy is optimal for a token bucket and for the acceleration
-//      limit (admitting more now never lowers a later allowance). The one place it is not is an
-//      overload window: there a token spent yields 1 − p successes, while a token saved until
-//      the window ends yields 1, and the bucket can carry at most B across, so the best client
-//      stops sending B/r before the window ends and spends a full bucket at its end. The
-//      simulation does exactly that.
-//   2. A closed form per scenario (below), derived by hand from the same model.
+// Random outputs: the simulator draws each message's output tokens when it admits it, from its
+// seeded generator, interleaved with other draws (request ids, fault draws) in arrival order, so no
+// bound can replay the exact draws a run will get. T* for a workload with drawn outputs is the mean
+// over `SEQUENCES` output sequences drawn from the same distribution (uniform integers in
+// [min, max], capped by max_tokens); its spread is reported next to it.
 //
-// Closed forms (all times in seconds, n = N):
-//   bucket only (REFERENCE.md):      t_N = (N − B)/r
-//   constant fault rate q:           t_N = (N/(1−q) − B)/r        (N/(1−q) admissions needed)
-//   acceleration + bucket:           while factor^k·floor ≤ r·W − B the acceleration limit binds and
-//                                    the bucket refills to B by each window's end, so after k*
-//                                    windows A = floor·(factor^k* − 1)/(factor − 1) calls are in
-//                                    (rampAdmissionBound); once allowed(k*) ≥ B + r·W the bucket
-//                                    binds:  t_N = k*·W + (N − A − B)/r
-//   overload window [s, e), rate p:  successes by T ≥ e: 2B + r(s + T − e) + (1−p)(r(e−s) − B)
-//                                    (B + r·s before, (1−p) of r(e−s) − B during, B + r(T−e) after)
-//                                    so t_N = e + (N − 2B − r·s − (1−p)(r(e−s) − B))/r
-//   limit drop at t_d to r₂:         t_N = t_d + (N − B − r·t_d)/r₂   (the bucket is empty at t_d)
-//   open-loop arrivals a₁ ≤ … ≤ a_N: t_N = max_i (a_i + (N − i + 1 − B)⁺/r)   (a token-bucket
-//                                    shaper: the calls from i on cannot start before a_i, and at
-//                                    most B + r·τ of them are admitted within τ of it)
+// Overload windows (the 529 outage): an attempt admitted in a window [s, e) with rate p fails at
+// once with probability p (its tokens and acceleration admission spent, its output reservation
+// given back). The ideal client is taken in expectation: each admission in the window yields 1 − p
+// of a success (a deterministic credit), and it stops sending B/r before the window ends to carry
+// a full request bucket across it (a token saved yields 1 success, a token spent 1 − p). This is
+// the expected-value schedule of that client, not a proof.
+import { Limits } from './.dist/sim/limits.js';
+import { DEFAULT_ORGANIZATION_ID, resolveConfig, validateRuntime } from './.dist/sim/options.js';
+import {
+  idealSchedule as simIdealSchedule,
+  inflightMakespanBound,
+  rampAdmissionBound,
+  rateMakespanBound,
+} from './.dist/sim/index.js';
 
-/**
- * The best client's schedule, as a fluid at `stepMs` steps.
- * @param {object} spec
- * @param {number} spec.n calls
- * @param {number[]} [spec.arrivalsMs] sorted arrival times (default: all at 0)
- * @param {number} spec.rps refill per second
- * @param {number} spec.burst bucket capacity B
- * @param {{atMs:number,rps:number,burst:number}[]} [spec.changes] limit changes
- * @param {false|{windowMs:number,floor:number,factor:number}} [spec.acceleration]
- * @param {{startMs:number,endMs:number,rate:number}[]} [spec.outages]
- * @param {number} [spec.faultRate] q, failures of admitted attempts at any time
- * @param {number} spec.serviceMs S
- * @returns {{ boundMs:number, lastAdmitMs:number, curve:{tMs:number, completed:number}[] }}
- *   `curve`: the ideal cumulative completions every 250 ms (for the plot).
- */
-export function idealSchedule(spec, stepMs = 1) {
-  const { n, rps, burst, serviceMs } = spec;
-  const arrivals = spec.arrivalsMs ?? [];
-  const changes = [...(spec.changes ?? [])].sort((a, b) => a.atMs - b.atMs);
-  const outages = spec.outages ?? [];
-  const accel = spec.acceleration || undefined;
-  const q = spec.faultRate ?? 0;
-  const eps = 1e-9;
-  let r = rps / 1000; // per ms
-  let cap = burst;
-  let tokens = burst;
-  let pending = arrivals.length ? 0 : n;
-  let nextArrival = 0;
-  let succeeded = 0;
-  let window = 0;
-  let current = 0;
-  let previous = 0;
-  const samples = []; // [tMs, succeeded]
-  const limitMs = 3_600_000;
-  for (let t = 0; t <= limitMs; t += stepMs) {
-    if (t > 0) tokens = Math.min(cap, tokens + r * stepMs);
-    while (changes.length && changes[0].atMs <= t) {
-      const c = changes.shift();
-      r = c.rps / 1000;
-      cap = c.burst;
-      tokens = Math.min(tokens, cap);
-    }
-    while (nextArrival < arrivals.length && arrivals[nextArrival] <= t) {
-      pending++;
-      nextArrival++;
-    }
-    let room = Infinity;
-    if (accel) {
-      const w = Math.floor(t / accel.windowMs);
-      if (w !== window) {
-        previous = w === window + 1 ? current : 0;
-        current = 0;
-        window = w;
-      }
-      room = Math.max(accel.floor, accel.factor * previous) - current;
-    }
-    const outage = outages.find((o) => t >= o.startMs && t < o.endMs);
-    const p = outage ? outage.rate : 0;
-    // Clairvoyance: in the last B/r of an overload window, save the bucket for its end.
-    const saving = outage && p > 0 && t >= outage.endMs - cap / r;
-    // Enough attempts that, in expectation, every pending call succeeds: pending / (1 − p)(1 − q).
-    const yieldRate = (1 - p) * (1 - q);
-    const need = yieldRate > 0 ? pending / yieldRate : pending;
-    const x = saving ? 0 : Math.max(0, Math.min(need, tokens, room));
-    if (x > 0) {
-      tokens -= x;
-      current += x;
-      const ok = Math.min(pending, x * yieldRate);
-      pending -= ok;
-      succeeded += ok;
-    }
-    if (t % 250 === 0) samples.push([t, succeeded]);
-    if (succeeded >= n - eps) {
-      const lastAdmitMs = t;
-      const boundMs = lastAdmitMs + serviceMs;
-      // Completions trail admissions by S.
-      const curve = [];
-      for (let s = 0; s <= boundMs + 250; s += 250) {
-        const at = s - serviceMs;
-        let done = 0;
-        for (const [ts, v] of samples) if (ts <= at) done = v;
-        if (at >= lastAdmitMs) done = n;
-        curve.push({ tMs: s, completed: Math.min(n, done) });
-      }
-      return { boundMs, lastAdmitMs, curve };
+/** Steps shorter than this (ms) are floating-point noise in a wait. */
+const MIN_STEP = 1e-6;
+
+/** A min-heap of [time, payload]. */
+class Heap {
+  #a = [];
+  get size() {
+    return this.#a.length;
+  }
+  peek() {
+    return this.#a[0];
+  }
+  push(item) {
+    const a = this.#a;
+    a.push(item);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p][0] <= a[i][0]) break;
+      [a[p], a[i]] = [a[i], a[p]];
+      i = p;
     }
   }
-  throw new Error('idealSchedule: no completion within an hour of simulated time');
+  pop() {
+    const a = this.#a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l][0] < a[m][0]) m = l;
+        if (r < a.length && a[r][0] < a[m][0]) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i], a[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
-/** Closed form: bucket only (REFERENCE.md), with a constant fault rate q. Returns t_N in ms. */
-export function bucketAdmitMs(n, burst, rps, q = 0) {
-  return (Math.max(0, n / (1 - q) - burst) / rps) * 1000;
+function configOf(options) {
+  return resolveConfig(
+    {
+      port: 0,
+      seed: 1,
+      scenario: 'none',
+      organizationId: DEFAULT_ORGANIZATION_ID,
+      script: undefined,
+      timeScale: 1,
+    },
+    validateRuntime(options),
+  );
 }
 
 /**
- * Closed form: acceleration limit then bucket. `admissionBound(k)` is the simulator's
- * `rampAdmissionBound(acceleration, k)`. Returns { ms: t_N, k, admitted: A } or throws when the
- * scenario leaves the regime the formula covers.
+ * The ideal client's schedule, in simulated ms.
+ * @param {object} options the simulator's RuntimeOptions (limits, acceleration, overloadWindows)
+ * @param {{arriveMs:number, serviceMs:number, input:number, maxTokens:number, produced:number}[]} calls
+ *   in call order; `serviceMs` is the call's duration once admitted
+ * @returns {{ admitMs:number[], makespanMs:number, lastAdmitMs:number }}
  */
-export function accelBucketAdmitMs(n, burst, rps, acceleration, admissionBound) {
-  const { windowMs, floor, factor } = acceleration;
-  const perWindow = (rps * windowMs) / 1000;
-  let k = 0;
-  while (floor * factor ** k <= perWindow - burst) k++;
-  if (floor * factor ** k < burst + perWindow)
-    throw new Error('acceleration regime not covered by the closed form');
-  const admitted = admissionBound(k);
-  if (admitted + burst >= n) throw new Error('N too small for the closed form');
-  return { ms: k * windowMs + ((n - admitted - burst) / rps) * 1000, k, admitted };
+export function greedySchedule(options, calls) {
+  const config = configOf(options);
+  const limits = new Limits(config);
+  const pool = limits.get('ideal', 'model', 0);
+  const windows = config.overloadWindows ?? [];
+  const burst = config.burst;
+  const perMs = config.requestsPerMinute / 60_000;
+  const ends = new Heap(); // [endMs, {maxTokens, produced}]
+  const admitMs = [];
+  let makespan = 0;
+  let next = 0; // index of the next call to admit (FIFO)
+  let credit = 0; // expected successes owed by the outage, as a fraction
+  let t = 0;
+  const finishUpTo = (time) => {
+    while (ends.size && ends.peek()[0] <= time) {
+      const [at, c] = ends.pop();
+      limits.finish(pool, at, c.maxTokens, c.produced);
+    }
+  };
+  let guard = 0;
+  while (next < calls.length) {
+    if (++guard > 50_000_000) throw new Error('greedySchedule: no progress');
+    const call = calls[next];
+    if (call.arriveMs > t) {
+      // Nothing to send before the next arrival; ends in between free their reservations.
+      finishUpTo(call.arriveMs);
+      t = call.arriveMs;
+      continue;
+    }
+    finishUpTo(t);
+    const outage = windows.find((w) => t >= w.startMs && t < w.endMs && w.rate > 0);
+    if (outage && t >= outage.endMs - burst / perMs) {
+      // Carry a full request bucket across the window's end.
+      finishUpTo(outage.endMs);
+      t = outage.endMs;
+      continue;
+    }
+    const admission = limits.admit(pool, t, { input: call.input, reserve: call.maxTokens });
+    if (admission.ok) {
+      if (outage) {
+        credit += 1 - outage.rate;
+        if (credit < 1 - 1e-9) {
+          // This attempt gets 529: it ends at once, its reservation given back.
+          limits.finish(pool, t, call.maxTokens, 0);
+          continue;
+        }
+        credit -= 1;
+      }
+      admitMs.push(t);
+      const end = t + call.serviceMs;
+      makespan = Math.max(makespan, end);
+      ends.push([end, call]);
+      next++;
+      continue;
+    }
+    let step = t + Math.max(admission.waitMs, MIN_STEP);
+    if (ends.size && ends.peek()[0] < step) step = ends.peek()[0];
+    if (!Number.isFinite(step)) throw new Error('greedySchedule: no call can ever be admitted');
+    t = step;
+  }
+  return { admitMs, makespanMs: makespan, lastAdmitMs: admitMs[admitMs.length - 1] ?? 0 };
 }
 
-/** Closed form: one overload window [s, e) with rate p (no acceleration). Returns t_N in ms. */
-export function outageAdmitMs(n, burst, rps, { startMs, endMs, rate }) {
-  const r = rps / 1000;
+/** The simulator's own `idealSchedule`, for the cross-check (every call alike, all at once). */
+export function simIdeal(options, { calls, serviceMs, input, maxTokens, produced }) {
+  return simIdealSchedule(options, {
+    calls,
+    serviceMs,
+    inputTokens: input,
+    maxTokens,
+    outputTokens: produced,
+  }).makespanMs;
+}
+
+// ---- closed forms (simulated ms) ------------------------------------------------------------------
+
+/** Request bucket only, all at once (REFERENCE.md): t_N = (N − B)/r. */
+export function bucketAdmitMs(n, burst, perSecond) {
+  return (Math.max(0, n - burst) / perSecond) * 1000;
+}
+
+/** Open-loop arrivals through a token bucket (network calculus): t_N = max_i (a_i + (N − i + 1 − B)⁺/r). */
+export function arrivalsAdmitMs(arrivalsMs, burst, perSecond) {
+  const n = arrivalsMs.length;
+  let worst = 0;
+  for (let i = 0; i < n; i++)
+    worst = Math.max(worst, arrivalsMs[i] + (Math.max(0, n - i - burst) / perSecond) * 1000);
+  return worst;
+}
+
+/**
+ * Output-token budget: by the last admission every call's output but the last one's has been
+ * consumed or is reserved, and the last one reserves all its max_tokens, so
+ * C + R·t_N ≥ Σ_{i<N} produced_i + max_tokens_N.
+ */
+export function outputBudgetAdmitMs(calls, capacity, perMinute) {
+  let need = 0;
+  for (let i = 0; i < calls.length - 1; i++) need += calls[i].produced;
+  need += calls[calls.length - 1].maxTokens;
+  return (Math.max(0, need - capacity) / perMinute) * 60_000;
+}
+
+/** Input-token budget: C + R·t_N ≥ Σ input_i. */
+export function inputBudgetAdmitMs(calls, capacity, perMinute) {
+  const need = calls.reduce((a, c) => a + c.input, 0);
+  return (Math.max(0, need - capacity) / perMinute) * 60_000;
+}
+
+/**
+ * Fixed windows then the bucket: while floor·factor^k ≤ r·W − B the acceleration limit binds and the
+ * bucket is full again at each window's end; after k* windows A = rampAdmissionBound(k*) calls are
+ * in, then the bucket binds: t_N = k*·W + (N − A − B)/r. Returns undefined outside that regime.
+ */
+export function windowsBucketAdmitMs(n, burst, perSecond, accel) {
+  const { windowMs, floor, factor } = accel;
+  const perWindow = (perSecond * windowMs) / 1000;
+  if (factor <= 1) return undefined;
+  let k = 0;
+  while (floor * factor ** k <= perWindow - burst) k++;
+  if (floor * factor ** k < burst + perWindow) return undefined;
+  const admitted = rampAdmissionBound(accel, k);
+  if (admitted + burst >= n) return undefined;
+  return { ms: k * windowMs + ((n - admitted - burst) / perSecond) * 1000, k, admitted };
+}
+
+/**
+ * Fixed windows alone: the calls admitted in the first w windows are at most rampAdmissionBound(w),
+ * so the last call starts no earlier than (w* − 1)·W with w* the fewest windows that hold N.
+ */
+export function windowsAloneAdmitMs(n, accel) {
+  let w = 1;
+  while (rampAdmissionBound(accel, w) < n) w++;
+  return (w - 1) * accel.windowMs;
+}
+
+/** One overload window [s, e) with rate p and the bucket (the storm's closed form). */
+export function outageAdmitMs(n, burst, perSecond, { startMs, endMs, rate }) {
+  const r = perSecond / 1000;
   const before = burst + r * startMs;
   const during = (1 - rate) * (r * (endMs - startMs) - burst);
-  if (n <= before + during + burst) throw new Error('N too small for the closed form');
+  if (n <= before) return bucketAdmitMs(n, burst, perSecond);
+  if (n <= before + during + burst) return undefined;
   return endMs + (n - 2 * burst - r * startMs - during) / r;
 }
 
-/** Closed form: a limit drop to `rps2` at `atMs`. Returns t_N in ms. */
-export function dropAdmitMs(n, burst, rps, { atMs, rps: rps2 }) {
-  const before = burst + (rps * atMs) / 1000;
-  if (n <= before) throw new Error('N too small for the closed form');
-  return atMs + ((n - before) / rps2) * 1000;
-}
-
-/** Closed form: open-loop arrivals through a token bucket (network calculus). Returns t_N in ms. */
-export function arrivalsAdmitMs(arrivalsMs, burst, rps) {
-  const n = arrivalsMs.length;
-  let worst = 0;
-  for (let i = 0; i < n; i++) {
-    worst = Math.max(worst, arrivalsMs[i] + (Math.max(0, n - i - burst) / rps) * 1000);
-  }
-  return worst;
-}
+export { inflightMakespanBound, rateMakespanBound, rampAdmissionBound };

@@ -22,7 +22,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BatchSpanProcessor, InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import pLimit from 'p-limit';
 import { parseArgs } from 'node:util';
-import { createGateway } from '../dist/index.js';
+import { createGateway } from './.dist/index.js';
 import { spawnSimulator } from './sim-process.mjs';
 import { callParams } from './scenarios.mjs';
 import { defaultsEnv } from './strategies.mjs';

@@ -1,6 +1,6 @@
 // The throughput plot, as a hand-written SVG: successes per second and the concurrency limit over
-// time in the burst scenario, the gateway against the SDK behind a fixed p-limit, with the best
-// client's throughput (from the bound) for reference.
+// time in the cold burst against fixed windows (cell burst/windows), the gateway against the SDK
+// behind pLimit(16), with the ideal client's throughput (T*) for reference.
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { throughput } from './metrics.mjs';
@@ -45,21 +45,21 @@ function smoothed(bins) {
 /**
  * Writes the SVG for the kept burst runs (`runs.gateway`, `runs['sdk-plimit']`) and returns the file name.
  */
-export function writePlot(file, runs, scenario) {
-  const bound = scenario.bound(null);
-  const rps = scenario.sim.requestsPerMinute / 60;
-  const needed = (rps * scenario.serviceMs) / 1000;
+export function writePlot(file, runs, cell) {
+  const bound = cell.bound(runs.gateway.seed);
+  const sim = cell.sim(runs.gateway.seed);
+  const rps = sim.requestsPerMinute / 60;
+  const serviceMs = sim.latency.ttftMs + sim.latency.msPerToken * sim.outputTokens;
+  const needed = (rps * serviceMs) / 1000;
   const names = ['sdk-plimit', 'gateway'];
   const series = Object.fromEntries(names.map((n) => [n, smoothed(throughput(runs[n]))]));
-  const curve = bound.ideal.curve;
+  const curve = bound.curve;
   // The best client's completions in the same 250 ms bins and 1 s moving mean as the runs.
   const ideal = smoothed(
-    curve
-      .slice(1)
-      .map((c, i) => ({
-        tMs: c.tMs,
-        perSecond: ((c.completed - curve[i].completed) * 1000) / (c.tMs - curve[i].tMs),
-      })),
+    curve.slice(1).map((c, i) => ({
+      tMs: c.tMs,
+      perSecond: ((c.completed - curve[i].completed) * 1000) / (c.tMs - curve[i].tMs),
+    })),
   );
   const ends = Object.fromEntries(
     names.map((n) => [n, Math.max(...runs[n].calls.map((c) => c.settle)) / 1000]),
@@ -86,7 +86,7 @@ export function writePlot(file, runs, scenario) {
   );
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(
-    `<text x="${M.left}" y="24" font-size="16" font-weight="bold">${esc(`Cold-start burst: ${scenario.n} calls, ${rps} requests/s limit, acceleration limit (1 s windows, floor 20, ×2)`)}</text>`,
+    `<text x="${M.left}" y="24" font-size="16" font-weight="bold">${esc(`Cold-start burst: ${cell.n} calls, ${rps} requests/s limit, acceleration limit (1 s windows, floor 20, ×2)`)}</text>`,
   );
   out.push(
     `<text x="${M.left}" y="42" fill="#57606a">${esc('Repetition 0 (seed 1000). Top: successes per second (1 s moving mean). Bottom: concurrency limit. Vertical lines: last call done.')}</text>`,
@@ -141,7 +141,7 @@ export function writePlot(file, runs, scenario) {
   );
   // Labels of the vertical lines, in the gap between the panels, left to right.
   const marks = [
-    [bound.ms / 1000, COLORS.ideal, `bound ${(bound.ms / 1000).toFixed(2)} s`],
+    [bound.ms / 1000, COLORS.ideal, `T* ${(bound.ms / 1000).toFixed(2)} s`],
     ...names.map((n) => [ends[n], COLORS[n], `${LABELS[n]}: ${ends[n].toFixed(2)} s`]),
   ];
   marks.sort((a, b) => a[0] - b[0]);
@@ -172,7 +172,7 @@ export function writePlot(file, runs, scenario) {
   const legend = [
     [COLORS.gateway, LABELS.gateway, ''],
     [COLORS['sdk-plimit'], LABELS['sdk-plimit'], ''],
-    [COLORS.ideal, 'best possible client (the bound)', '6,4'],
+    [COLORS.ideal, 'ideal client (T*)', '6,4'],
   ];
   legend.forEach(([color, text, dash], i) => {
     const lx = M.left + i * 250;

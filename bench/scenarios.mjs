@@ -1,32 +1,43 @@
-// The benchmark scenarios. Each: simulator options (the seed is added per repetition), the number
-// of calls, how they arrive, timed changes to the simulator, and `bound(arrivalsMs)` — the
-// makespan lower bound, both as the closed form derived by hand and as the fluid simulation of
-// the best client (bench/bound.mjs); run.mjs checks that they agree.
-import { rampAdmissionBound } from '../dist/sim/index.js';
+// The benchmark matrix: every acceleration mechanism of the simulator × workloads, plus variants of
+// each mechanism's parameters on the cold burst. A CELL is one workload against one mechanism;
+// `cell.sim(seed)` gives the simulator's options, `cell.calls(seed)` the calls (arrival time,
+// parameters, which client), `cell.bound(seed)` the lower bound T* with its derivation.
+//
+// Units: every duration and rate of a workload is SIMULATED (the API's own time). A workload with
+// `timeScale` k runs k times faster than real time (the simulator's `timeScale` option): a call of
+// 6 s takes 0.6 s on the wire, a limit of 900 requests per minute admits 150 per real second. The
+// bench converts to real time where the client lives (arrival times, deadlines, the reported
+// makespans, which are real seconds; T* is given in both).
+import { estimateInputTokens } from './.dist/sim/content.js';
 import {
-  accelBucketAdmitMs,
   arrivalsAdmitMs,
   bucketAdmitMs,
-  dropAdmitMs,
-  idealSchedule,
+  greedySchedule,
+  inflightMakespanBound,
+  inputBudgetAdmitMs,
   outageAdmitMs,
+  outputBudgetAdmitMs,
+  rateMakespanBound,
+  simIdeal,
+  windowsAloneAdmitMs,
+  windowsBucketAdmitMs,
 } from './bound.mjs';
 
 export const MODEL = 'claude-sonnet-5';
-export const MAX_TOKENS = 1024;
 
-/** The API every scenario starts from: 200 requests/s (12,000 RPM), a bucket of 40 (0.2 s). */
-const RPS = 200;
-const BURST = 40;
-/** 50 ms per call: 30 ms to the first token, 20 tokens at 1 ms. */
-const FAST = { latency: { ttftMs: 30, msPerToken: 1 }, outputTokens: 20 };
+/** The project's default parameters of each mechanism (src/sim/scenarios.ts, issue 13). */
+export const MECHANISMS = {
+  windows: { kind: 'windows', windowMs: 1000, floor: 20, factor: 2 },
+  inflight: { kind: 'inflight', initial: 4, factorPerSec: 2, decayPerSec: 2 },
+  rate: { kind: 'rate', initial: 20, growthPerSec: 40 },
+  none: { kind: 'none' },
+};
+export const MECHANISM_NAMES = Object.keys(MECHANISMS);
 
-const rpm = (rps) => rps * 60;
-const serviceMs = (sim) =>
-  sim.latency.ttftMs + sim.latency.msPerToken * Math.min(MAX_TOKENS, sim.outputTokens);
-const fmt = (ms) => `${(ms / 1000).toFixed(3)} s`;
+/** Output sequences averaged for T* when outputs are drawn. */
+export const SEQUENCES = 9;
 
-/** Seeded uniform [0, 1) (mulberry32), for arrival times. */
+/** Seeded uniform [0, 1) (mulberry32). */
 export function rng(seed) {
   let a = seed >>> 0;
   return () => {
@@ -46,210 +57,472 @@ function poissonArrivals(n, perSecond, seed) {
   return out;
 }
 
-function closedLoop(name, def) {
-  return { arrivals: () => null, ...def, name };
-}
+const rpm = (rps) => rps * 60;
+const sec = (ms) => `${(ms / 1000).toFixed(ms >= 100_000 ? 1 : 2)} s`;
+const real = (cell, ms) => ms / cell.timeScale;
 
-function openLoop(load, quick) {
-  const seconds = quick ? 1.5 : 3;
-  const perSecond = load * RPS;
-  const n = Math.round(perSecond * seconds);
-  const sim = { requestsPerMinute: rpm(RPS), burst: BURST, ...FAST };
-  const S = serviceMs(sim);
-  return {
-    name: `open-${load}x`,
-    title: `Open-loop arrivals at ${load}× capacity`,
-    description: `${n} calls arriving as a Poisson process at ${perSecond}/s (${load}× the ${RPS}/s limit) for about ${seconds} s; bucket ${BURST}; ${S} ms per call.`,
-    n,
-    sim,
-    arrivals: (seed) => poissonArrivals(n, perSecond, seed),
-    bound(arrivalsMs) {
-      const closed = arrivalsAdmitMs(arrivalsMs, BURST, RPS);
-      const ideal = idealSchedule({ n, arrivalsMs, rps: RPS, burst: BURST, serviceMs: S });
-      return {
-        ms: closed + S,
-        ideal,
-        derivation: [
-          `Token-bucket shaper: the calls from the i-th arrival on cannot start before a_i, and at most B + r·τ of them are admitted within τ of it, so t_N = max_i (a_i + (N − i + 1 − B)⁺ / r).`,
-          `Here (this repetition's arrivals): last arrival a_N = ${fmt(arrivalsMs[n - 1])}; t_N = ${fmt(closed)}; T* = t_N + S = ${fmt(closed + S)}.`,
-        ],
-      };
-    },
-  };
+/** 50 ms calls (30 ms to the first token, 20 tokens at 1 ms), as today's burst. */
+const FAST = { latency: { ttftMs: 30, msPerToken: 1 }, outputTokens: 20 };
+/**
+ * Seconds-long calls: 500 ms to the first token, then 100 tokens per second (10 ms each), outputs
+ * drawn uniformly below max_tokens.
+ */
+const REAL_LATENCY = { ttftMs: 500, msPerToken: 10 };
+const MAX_TOKENS = 1024;
+
+/** A prompt of about `tokens` input tokens (as the simulator counts them: characters / 4 + 3). */
+const promptCache = new Map();
+export function promptOf(tokens) {
+  let text = promptCache.get(tokens);
+  if (!text) {
+    const sentence = 'The quick brown fox reads the quarterly report and writes a summary of it. ';
+    const chars = Math.max(1, (tokens - 3) * 4);
+    text = sentence.repeat(Math.ceil(chars / sentence.length)).slice(0, chars);
+    promptCache.set(tokens, text);
+  }
+  return text;
 }
+const SHORT_PROMPT = 'Summarise the benchmark in one line.';
 
 /**
- * The scenarios at full size, or smaller for `--quick` (the same limits and time scales, fewer
- * calls).
+ * The workloads. Each: `timeScale`, `n(quick)`, the simulator's limits and latency (simulated
+ * units), `maxTokens`, per-call shape (`stream`, `promptTokens`, `client`), arrivals, an outage.
  */
-export function scenarios({ quick = false } = {}) {
-  const burstSim = {
-    requestsPerMinute: rpm(RPS),
-    burst: BURST,
-    acceleration: { windowMs: 1000, floor: 20, factor: 2 },
-    ...FAST,
-  };
-  const stormWindow = { startMs: 2000, endMs: 5000, rate: 0.9 };
-  const stormSim = { requestsPerMinute: rpm(RPS), burst: BURST, overloadWindows: [stormWindow], ...FAST };
-  const LONG_RPS = 100;
-  const longSim = {
-    requestsPerMinute: rpm(LONG_RPS),
-    burst: BURST,
-    latency: { ttftMs: 200, msPerToken: 8 },
-    outputTokens: 100,
-  };
-  const drop = { atMs: quick ? 1500 : 3000, rps: RPS / 2, burst: BURST / 2 };
-  const dropSim = { requestsPerMinute: rpm(RPS), burst: BURST, ...FAST };
-  const STREAM_FAULT = 0.03;
-  const streamSim = {
-    requestsPerMinute: rpm(RPS),
-    burst: BURST,
-    latency: { ttftMs: 100, msPerToken: 2.5 },
-    outputTokens: 40,
-    errorRates: { streamErrorBeforeContent: STREAM_FAULT },
-  };
+function workloads(quick, timeScale) {
+  const list = [];
+  // The scale of the seconds-long workloads (10 unless --time-scale says otherwise).
+  const SCALE = timeScale ?? 10;
 
-  const list = [
-    closedLoop('burst', {
-      title: 'Cold-start burst',
-      n: quick ? 600 : 1000,
-      sim: burstSim,
-      get description() {
-        return `${this.n} calls at once, from idle, against ${RPS} requests/s (bucket ${BURST}) and an acceleration limit (1 s windows, floor 20, ×2); ${serviceMs(burstSim)} ms per call.`;
+  // ---- cold burst: 1,000 calls at once, 50 ms calls, real time -------------------------------------
+  list.push({
+    name: 'burst',
+    title: 'Cold burst',
+    timeScale: 1,
+    n: quick ? 400 : 1000,
+    sim: { requestsPerMinute: rpm(200), burst: 40, ...FAST },
+    maxTokens: MAX_TOKENS,
+    describe(n) {
+      return `${n} calls at once from idle, 50 ms each (30 ms to the first token, 20 tokens at 1 ms), against 200 requests/s (bucket 40), in real time (timeScale 1: \`retry-after\` in whole seconds, as the API sends it).`;
+    },
+  });
+
+  // ---- open loop: Poisson arrivals at 0.5×, 1×, 1.5× the request limit ------------------------------
+  const OPEN_RPS = 10;
+  const openSeconds = quick ? 10 : 20;
+  for (const load of [0.5, 1, 1.5]) {
+    const perSecond = load * OPEN_RPS;
+    list.push({
+      name: `open-${load}x`,
+      title: `Open loop at ${load}× capacity`,
+      timeScale: SCALE,
+      n: Math.round(perSecond * openSeconds),
+      sim: {
+        requestsPerMinute: rpm(OPEN_RPS),
+        latency: REAL_LATENCY,
+        outputTokens: { min: 50, max: 500 },
       },
-      bound() {
-        const S = serviceMs(burstSim);
-        const accel = burstSim.acceleration;
-        const { ms, k, admitted } = accelBucketAdmitMs(this.n, BURST, RPS, accel, (w) =>
-          rampAdmissionBound(accel, w),
-        );
-        const ideal = idealSchedule({ n: this.n, rps: RPS, burst: BURST, acceleration: accel, serviceMs: S });
-        const perWindow = (RPS * accel.windowMs) / 1000;
-        return {
-          ms: ms + S,
-          ideal,
-          derivation: [
-            `Window k admits at most 20·2^k; the bucket gives at most B + r·W = ${BURST} + ${perWindow} per window. While 20·2^k ≤ r·W − B = ${perWindow - BURST} the acceleration limit binds and the bucket is full again at each window's end: windows 0–${k - 1} admit 20 + 40 + … = 20·(2^${k} − 1) = ${admitted} calls (\`rampAdmissionBound\`).`,
-            `From window ${k} (allowed 20·2^${k} = ${20 * 2 ** k} ≥ B + r·W = ${BURST + perWindow}) the bucket binds: t_N = ${k} s + (N − ${admitted} − B)/r = ${k} + (${this.n} − ${admitted} − ${BURST})/${RPS} = ${fmt(ms)}.`,
-            `T* = t_N + S = ${fmt(ms)} + ${S} ms = ${fmt(ms + S)}.`,
-          ],
-        };
+      maxTokens: MAX_TOKENS,
+      arrivals: (n, seed) => poissonArrivals(n, perSecond, seed),
+      describe(n) {
+        return `${n} calls arriving as a Poisson process at ${perSecond}/s (${load}× the limit of ${OPEN_RPS} requests/s, bucket ${OPEN_RPS}) for about ${openSeconds} s; each 500 ms to the first token plus 50–500 output tokens at 100/s (1.0–5.5 s; r·S̄ ≈ ${Math.round(OPEN_RPS * 3.25)} calls in flight at capacity).`;
       },
-    }),
-    closedLoop('storm', {
-      title: 'Overload storm',
-      n: quick ? 600 : 1000,
-      sim: stormSim,
-      outage: stormWindow,
-      get description() {
-        return `${this.n} calls at once against ${RPS} requests/s (bucket ${BURST}); from ${stormWindow.startMs / 1000} s to ${stormWindow.endMs / 1000} s ${stormWindow.rate * 100}% of admitted attempts get 529 overloaded_error (no retry-after); ${serviceMs(stormSim)} ms per call.`;
-      },
-      bound() {
-        const S = serviceMs(stormSim);
-        const ms = outageAdmitMs(this.n, BURST, RPS, stormWindow);
-        const ideal = idealSchedule({
-          n: this.n,
-          rps: RPS,
-          burst: BURST,
-          outages: [stormWindow],
-          serviceMs: S,
-        });
-        const { startMs: s, endMs: e, rate: p } = stormWindow;
-        const during = (1 - p) * ((RPS * (e - s)) / 1000 - BURST);
-        return {
-          ms: ms + S,
-          ideal,
-          derivation: [
-            `Before the window: B + r·s = ${BURST} + ${RPS}·${s / 1000} = ${BURST + (RPS * s) / 1000} successes. During it the best client spends r·(e − s) − B = ${(RPS * (e - s)) / 1000 - BURST} tokens at ${Math.round((1 - p) * 100)}% success (${during.toFixed(0)} successes) and saves a full bucket (B = ${BURST}) for the window's end, since a token saved yields 1 success and a token spent ${(1 - p).toFixed(1)}.`,
-            `After it: B + r·(T − e). So t_N = e + (N − 2B − r·s − ${during.toFixed(0)})/r = ${e / 1000} + (${this.n} − ${2 * BURST} − ${(RPS * s) / 1000} − ${during.toFixed(0)})/${RPS} = ${fmt(ms)} (expected value: the 529s are random).`,
-            `T* = t_N + S = ${fmt(ms + S)}.`,
-          ],
-        };
-      },
-    }),
-    closedLoop('long', {
-      title: 'Long generations',
-      n: quick ? 250 : 400,
-      sim: longSim,
-      get description() {
-        return `${this.n} calls at once against ${LONG_RPS} requests/s (bucket ${BURST}), each taking ${serviceMs(longSim)} ms (200 ms to the first token, 100 tokens at 8 ms): full speed needs r·S = ${(LONG_RPS * serviceMs(longSim)) / 1000} calls in flight.`;
-      },
-      bound() {
-        const S = serviceMs(longSim);
-        const ms = bucketAdmitMs(this.n, BURST, LONG_RPS);
-        const ideal = idealSchedule({ n: this.n, rps: LONG_RPS, burst: BURST, serviceMs: S });
-        return {
-          ms: ms + S,
-          ideal,
-          derivation: [
-            `Bucket only (REFERENCE.md): T* = (N − B)/r + S = (${this.n} − ${BURST})/${LONG_RPS} + ${S / 1000} = ${fmt(ms + S)}. Concurrency is not limited by the API; a client needs ≥ r·S = ${(LONG_RPS * S) / 1000} calls in flight to reach it.`,
-          ],
-        };
-      },
-    }),
-    closedLoop('drop', {
-      title: 'Mid-run limit drop',
-      n: quick ? 500 : 1000,
-      sim: dropSim,
-      events: [{ atMs: drop.atMs, update: { requestsPerMinute: rpm(drop.rps), burst: drop.burst } }],
-      get description() {
-        return `${this.n} calls at once against ${RPS} requests/s (bucket ${BURST}); at ${drop.atMs / 1000} s another tenant takes half: ${drop.rps}/s, bucket ${drop.burst}; ${serviceMs(dropSim)} ms per call.`;
-      },
-      bound() {
-        const S = serviceMs(dropSim);
-        const ms = dropAdmitMs(this.n, BURST, RPS, drop);
-        const ideal = idealSchedule({ n: this.n, rps: RPS, burst: BURST, changes: [drop], serviceMs: S });
-        return {
-          ms: ms + S,
-          ideal,
-          derivation: [
-            `Before the drop: B + r·t_d = ${BURST} + ${RPS}·${drop.atMs / 1000} = ${BURST + (RPS * drop.atMs) / 1000} calls; the bucket is empty at t_d, and refills at r₂ = ${drop.rps}/s after: t_N = t_d + (N − B − r·t_d)/r₂ = ${drop.atMs / 1000} + (${this.n} − ${BURST + (RPS * drop.atMs) / 1000})/${drop.rps} = ${fmt(ms)}.`,
-            `T* = t_N + S = ${fmt(ms + S)}.`,
-          ],
-        };
-      },
-    }),
-    openLoop(0.5, quick),
-    openLoop(1, quick),
-    openLoop(1.5, quick),
-    closedLoop('stream', {
-      title: 'Streaming calls',
-      n: quick ? 300 : 600,
-      sim: streamSim,
-      stream: true,
-      get description() {
-        return `${this.n} streamed calls at once against ${RPS} requests/s (bucket ${BURST}), ${serviceMs(streamSim)} ms each (100 ms to the first token, 40 tokens at 2.5 ms); ${STREAM_FAULT * 100}% of streams fail with \`event: error\` (overloaded) before any content.`;
-      },
-      bound() {
-        const S = serviceMs(streamSim);
-        const ms = bucketAdmitMs(this.n, BURST, RPS, STREAM_FAULT);
-        const ideal = idealSchedule({
-          n: this.n,
-          rps: RPS,
-          burst: BURST,
-          faultRate: STREAM_FAULT,
-          serviceMs: S,
-        });
-        return {
-          ms: ms + S,
-          ideal,
-          derivation: [
-            `A fraction q = ${STREAM_FAULT} of admitted streams fail at once, so N/(1 − q) = ${(this.n / (1 - STREAM_FAULT)).toFixed(1)} admissions are needed (in expectation): t_N = (N/(1 − q) − B)/r = ${fmt(ms)}; T* = t_N + S = ${fmt(ms + S)}.`,
-          ],
-        };
-      },
-    }),
-  ];
-  for (const s of list) s.serviceMs = serviceMs(s.sim);
+    });
+  }
+
+  // ---- OTPM-bound long outputs -------------------------------------------------------------------
+  list.push({
+    name: 'otpm',
+    title: 'Long outputs, OTPM binds',
+    timeScale: SCALE,
+    n: quick ? 120 : 200,
+    sim: {
+      requestsPerMinute: rpm(100),
+      outputTokensPerMinute: quick ? 50_000 : 80_000,
+      latency: REAL_LATENCY,
+      outputTokens: { min: 100, max: 1000 },
+    },
+    maxTokens: MAX_TOKENS,
+    describe(n) {
+      return `${n} calls at once, \`max_tokens\` ${MAX_TOKENS}, outputs drawn uniformly in 100–1000 tokens (1.5–10.5 s each); ${quick ? '50,000' : '80,000'} output tokens per minute (bucket one minute's worth; \`max_tokens\` reserved at admission, the unused part given back at the end) bind; 100 requests/s do not.`;
+    },
+  });
+
+  // ---- ITPM-bound large prompts ------------------------------------------------------------------
+  list.push({
+    name: 'itpm',
+    title: 'Large prompts, ITPM binds',
+    timeScale: SCALE,
+    n: quick ? 100 : 150,
+    sim: {
+      requestsPerMinute: rpm(100),
+      inputTokensPerMinute: quick ? 500_000 : 800_000,
+      latency: { ttftMs: 1000, msPerToken: 10 },
+      outputTokens: { min: 50, max: 300 },
+    },
+    maxTokens: MAX_TOKENS,
+    promptTokens: (i) => 2000 + Math.floor(rng(7_000 + i)() * 12_001),
+    describe(n) {
+      return `${n} calls at once with prompts of 2,000–14,000 input tokens (uniform, fixed per call), 1 s to the first token plus 50–300 output tokens at 100/s; ${quick ? '500,000' : '800,000'} input tokens per minute (bucket one minute's worth) bind; 100 requests/s do not.`;
+    },
+  });
+
+  // ---- 60% streams of seconds-long calls ---------------------------------------------------------
+  const STREAM_RPS = 10;
+  list.push({
+    name: 'stream',
+    title: '60% streams, seconds-long calls',
+    timeScale: SCALE,
+    n: quick ? 150 : 250,
+    sim: {
+      requestsPerMinute: rpm(STREAM_RPS),
+      latency: REAL_LATENCY,
+      outputTokens: { min: 50, max: 500 },
+    },
+    maxTokens: MAX_TOKENS,
+    stream: (i) => rng(9_000 + i)() < 0.6,
+    describe(n) {
+      return `${n} calls at once, 60% of them streamed (\`stream: true\`, read to the end), 1.0–5.5 s each (500 ms to the first token, 50–500 output tokens at 100/s); ${STREAM_RPS} requests/s (bucket ${STREAM_RPS}) bind: r·S̄ ≈ ${Math.round(STREAM_RPS * 3.25)} calls in flight needed.`;
+    },
+  });
+
+  // ---- two API keys of one organization ----------------------------------------------------------
+  const KEYS_RPS = 10;
+  list.push({
+    name: 'two-keys',
+    title: 'Two API keys of one organization',
+    timeScale: SCALE,
+    n: quick ? 150 : 250,
+    sim: {
+      requestsPerMinute: rpm(KEYS_RPS),
+      latency: REAL_LATENCY,
+      outputTokens: { min: 50, max: 500 },
+      organizations: { 'sk-bench-key-a': 'org-shared', 'sk-bench-key-b': 'org-shared' },
+      organizationId: 'org-default',
+    },
+    maxTokens: MAX_TOKENS,
+    clients: 2,
+    describe(n) {
+      return `${n} calls at once, alternating between two clients with API keys A and B that the simulator maps to one organization (\`organizations\`), so they share one pool of limits: ${KEYS_RPS} requests/s (bucket ${KEYS_RPS}); 1.0–5.5 s calls. Both clients are wrapped by ONE gateway (what a user with two keys in one process would do); the baselines share one p-limit between the two clients.`;
+    },
+  });
+
+  // ---- a 529 outage ------------------------------------------------------------------------------
+  const OUT_RPS = 12;
+  const outage = { startMs: 8_000, endMs: 20_000, rate: 0.9 };
+  list.push({
+    name: 'outage',
+    title: '529 outage',
+    timeScale: SCALE,
+    n: quick ? 150 : 250,
+    sim: {
+      requestsPerMinute: rpm(OUT_RPS),
+      latency: REAL_LATENCY,
+      outputTokens: { min: 50, max: 500 },
+      overloadWindows: [outage],
+    },
+    outage,
+    maxTokens: MAX_TOKENS,
+    describe(n) {
+      return `${n} calls at once against ${OUT_RPS} requests/s (bucket ${OUT_RPS}), 1.0–5.5 s each; from ${outage.startMs / 1000} s to ${outage.endMs / 1000} s (simulated) ${outage.rate * 100}% of admitted attempts get 529 \`overloaded_error\` (no \`retry-after\`).`;
+    },
+  });
   return list;
 }
 
-/** The request every call sends. */
-export function callParams(scenario) {
-  return {
-    model: MODEL,
-    max_tokens: MAX_TOKENS,
-    messages: [{ role: 'user', content: 'Summarise the benchmark in one line.' }],
-    ...(scenario.stream ? { stream: true } : {}),
+export function workloadNames() {
+  return workloads(false).map((w) => w.name);
+}
+
+/** The time scale of the seconds-long workloads by default. */
+export const DEFAULT_TIME_SCALE = 10;
+
+/** The per-call output tokens of one sequence `j` (the distribution the simulator draws from). */
+function outputsOf(w, n, j) {
+  const spec = w.sim.outputTokens;
+  if (typeof spec === 'number') return Array(n).fill(Math.min(w.maxTokens, spec));
+  const random = rng(1 + j);
+  return Array.from({ length: n }, () =>
+    Math.min(w.maxTokens, spec.min + Math.floor(random() * (spec.max - spec.min + 1))),
+  );
+}
+
+function serviceOf(w, produced) {
+  const { ttftMs, msPerToken } = w.sim.latency;
+  return ttftMs + msPerToken * produced;
+}
+
+function mean(xs) {
+  return xs.reduce((a, x) => a + x, 0) / xs.length;
+}
+
+/** A cell: workload × mechanism (or a variant's acceleration). */
+function makeCell(w, mechanism, acceleration, { variant } = {}) {
+  const n = w.n;
+  const cell = {
+    name: variant ? `variant/${mechanism}/${variant}` : `${w.name}/${mechanism}`,
+    workload: w.name,
+    mechanism,
+    variant,
+    title: w.title,
+    timeScale: w.timeScale,
+    n,
+    outage: w.outage,
+    clients: w.clients ?? 1,
+    acceleration,
+    description: w.describe(n),
+    maxTokens: w.maxTokens,
+    /** The simulator's options for repetition seed `seed`. */
+    sim(seed) {
+      const { organizationId, ...runtime } = w.sim;
+      return {
+        ...runtime,
+        ...(organizationId ? { organizationId } : {}),
+        acceleration,
+        timeScale: w.timeScale,
+        // With a time scale, whole real seconds of retry-after would be k simulated seconds: the
+        // simulator's precise retry-after-ms carries the scaled wait instead (see README).
+        retryAfterMs: w.timeScale > 1,
+        seed,
+      };
+    },
+    /** Arrival times in simulated ms (null: all at once). */
+    arrivals(seed) {
+      return w.arrivals ? w.arrivals(n, seed) : null;
+    },
+    /** The calls, in order: arrival (simulated ms), request params, client index. */
+    calls(seed) {
+      const arrivals = this.arrivals(seed);
+      return Array.from({ length: n }, (_, i) => {
+        const prompt = w.promptTokens ? promptOf(w.promptTokens(i)) : SHORT_PROMPT;
+        const params = {
+          model: MODEL,
+          max_tokens: w.maxTokens,
+          messages: [{ role: 'user', content: prompt }],
+          ...(w.stream?.(i) ? { stream: true } : {}),
+        };
+        return { arriveMs: arrivals ? arrivals[i] : 0, params, client: i % (w.clients ?? 1) };
+      });
+    },
+    /**
+     * T* (simulated and real ms), the closed-form bound, and the derivation, for repetition seed
+     * `seed` (only open-loop arrivals depend on it).
+     */
+    /**
+     * T* of one run (real ms): the ideal client's schedule given the outputs that run's calls got,
+     * `outputs[j]` the output of the j-th call the API admitted (undefined: unknown, the mean).
+     */
+    runBoundMs(seed, outputs) {
+      const sim = boundOptions(this, seed);
+      const calls = this.calls(seed);
+      const spec = w.sim.outputTokens;
+      const fallback = typeof spec === 'number' ? spec : Math.round((spec.min + spec.max) / 2);
+      const plan = calls.map((c, i) => {
+        const produced = Math.min(w.maxTokens, outputs[i] ?? fallback);
+        return {
+          arriveMs: c.arriveMs,
+          serviceMs: serviceOf(w, produced),
+          input: estimateInputTokens(c.params),
+          maxTokens: w.maxTokens,
+          produced,
+        };
+      });
+      return real(this, greedySchedule(sim, plan).makespanMs);
+    },
+    bound(seed) {
+      const key = `${seed}`;
+      this._bounds ??= new Map();
+      if (this._bounds.has(key)) return this._bounds.get(key);
+      const result = computeBound(this, w, seed);
+      this._bounds.set(key, result);
+      return result;
+    },
   };
+  return cell;
+}
+
+/** The simulator's runtime limits of a cell, for the bound (no seed, scale or organizations: one pool). */
+function boundOptions(cell, seed) {
+  const sim = { ...cell.sim(seed) };
+  delete sim.seed;
+  delete sim.timeScale;
+  delete sim.retryAfterMs;
+  delete sim.organizations;
+  delete sim.organizationId;
+  return sim;
+}
+
+function computeBound(cell, w, seed) {
+  const n = cell.n;
+  const sim = boundOptions(cell, seed);
+  const arrivals = cell.arrivals(seed);
+  const calls = cell.calls(seed);
+  const inputs = calls.map((c) => estimateInputTokens(c.params));
+  const drawn = typeof w.sim.outputTokens !== 'number';
+  const sequences = drawn ? SEQUENCES : 1;
+  const makespans = [];
+  const closedForms = [];
+  let example;
+  for (let j = 0; j < sequences; j++) {
+    const outputs = outputsOf(w, n, j);
+    const plan = calls.map((c, i) => ({
+      arriveMs: c.arriveMs,
+      serviceMs: serviceOf(w, outputs[i]),
+      input: inputs[i],
+      maxTokens: w.maxTokens,
+      produced: outputs[i],
+    }));
+    const g = greedySchedule(sim, plan);
+    makespans.push(g.makespanMs);
+    const cf = closedForm(cell, w, sim, plan, arrivals);
+    closedForms.push(cf);
+    if (j === 0) example = { g, cf, plan };
+  }
+  const tStar = mean(makespans);
+  const closedMs = mean(closedForms.map((c) => c.ms));
+  // Cross-check with the simulator's own idealSchedule where it applies.
+  let check;
+  if (!drawn && !arrivals && !w.outage && !w.promptTokens) {
+    const p = example.plan[0];
+    check = simIdeal(sim, {
+      calls: n,
+      serviceMs: p.serviceMs,
+      input: p.input,
+      maxTokens: p.maxTokens,
+      produced: p.produced,
+    });
+  }
+  const derivation = derive(cell, w, sim, { tStar, makespans, closedForms, closedMs, check, arrivals });
+  // The ideal client's completions every 250 ms (real), first sequence, for the plot.
+  const done = example.g.admitMs
+    .map((a, i) => real(cell, a + example.plan[i].serviceMs))
+    .sort((a, b) => a - b);
+  const curve = [];
+  for (let t = 0, j = 0; t <= done[done.length - 1] + 250; t += 250) {
+    while (j < done.length && done[j] <= t) j++;
+    curve.push({ tMs: t, completed: j });
+  }
+  return {
+    curve,
+    simMs: tStar,
+    ms: real(cell, tStar),
+    closedSimMs: closedMs,
+    closedMs: real(cell, closedMs),
+    spreadMs: makespans.length > 1 ? real(cell, Math.max(...makespans) - Math.min(...makespans)) : 0,
+    idealCheckSimMs: check,
+    proven: cell.mechanism === 'none' || cell.mechanism === 'windows',
+    derivation,
+  };
+}
+
+/** The hand-derived bounds that hold for this cell's limits; the largest. Simulated ms. */
+function closedForm(cell, w, sim, plan, arrivals) {
+  const parts = [];
+  const n = plan.length;
+  const rps = sim.requestsPerMinute / 60;
+  const burst = sim.burst ?? Math.max(1, Math.round(rps));
+  const minS = Math.min(...plan.map((p) => p.serviceMs));
+  const meanS = mean(plan.map((p) => p.serviceMs));
+  const lastS = plan[n - 1].serviceMs;
+  // Request bucket (network calculus with arrivals).
+  if (arrivals) {
+    parts.push({
+      name: 'requests (arrivals through the bucket)',
+      ms: arrivalsAdmitMs(arrivals, burst, rps) + lastS,
+    });
+  } else if (w.outage) {
+    const o = outageAdmitMs(n, burst, rps, w.outage);
+    if (o !== undefined) parts.push({ name: 'requests through the outage', ms: o + minS });
+  } else {
+    parts.push({ name: 'requests', ms: bucketAdmitMs(n, burst, rps) + minS });
+  }
+  if (sim.outputTokensPerMinute)
+    parts.push({
+      name: 'output tokens',
+      ms: outputBudgetAdmitMs(plan, sim.outputTokensPerMinute, sim.outputTokensPerMinute) + minS,
+    });
+  if (sim.inputTokensPerMinute)
+    parts.push({
+      name: 'input tokens',
+      ms: inputBudgetAdmitMs(plan, sim.inputTokensPerMinute, sim.inputTokensPerMinute) + minS,
+    });
+  const a = cell.acceleration;
+  if (a.kind === 'windows') {
+    const wb = arrivals || w.outage ? undefined : windowsBucketAdmitMs(n, burst, rps, a);
+    if (wb) parts.push({ name: 'windows then requests', ms: wb.ms + minS, k: wb.k, admitted: wb.admitted });
+    parts.push({ name: 'windows', ms: windowsAloneAdmitMs(n, a) + minS });
+  } else if (a.kind === 'inflight') {
+    parts.push({ name: 'in-flight cap', ms: inflightMakespanBound(a, n, meanS) });
+  } else if (a.kind === 'rate') {
+    parts.push({ name: 'rate cap', ms: rateMakespanBound(a, n, minS) });
+  }
+  const best = parts.reduce((x, y) => (y.ms > x.ms ? y : x));
+  return { ms: best.ms, binding: best.name, parts };
+}
+
+function derive(cell, w, sim, { tStar, makespans, closedForms, closedMs, check, arrivals }) {
+  const lines = [];
+  const k = cell.timeScale;
+  const drawn = makespans.length > 1;
+  lines.push(
+    `T* = ${sec(tStar)} simulated${k > 1 ? ` = ${sec(tStar / k)} real (timeScale ${k})` : ''}: the ideal client's schedule (\`greedySchedule\`, bench/bound.mjs: the simulator's own limit code, each call sent at the first instant every limit admits it, in call order${w.outage ? ', the outage taken in expectation' : ''})${drawn ? `, mean over ${makespans.length} output sequences (range ${sec(Math.min(...makespans))}–${sec(Math.max(...makespans))})` : ''}.`,
+  );
+  if (check !== undefined)
+    lines.push(`Cross-check: the simulator's \`idealSchedule\` gives ${sec(check)} for the same calls.`);
+  const cf = closedForms[0];
+  const partText = cf.parts.map((p) => `${p.name} ${sec(p.ms)}`).join(', ');
+  lines.push(
+    `Closed-form lower bound ${sec(closedMs)} simulated (the largest of: ${partText}${drawn ? '; first sequence' : ''}): ${cf.binding} binds.`,
+  );
+  const a = cell.acceleration;
+  if (a.kind === 'inflight' || a.kind === 'rate')
+    lines.push(
+      `For the \`${a.kind}\` mechanism T* is the schedule of an ideal client keeping the cap full, not a proven bound; the proven (looser) bound is the closed form above.`,
+    );
+  if (w.outage) lines.push('The outage part of T* is an expected value (529s are random), not a proof.');
+  if (arrivals)
+    lines.push(`Arrivals of this repetition: the last at ${sec(arrivals[arrivals.length - 1])} simulated.`);
+  return lines;
+}
+
+/** Every cell of the matrix: workload × mechanism, in workload order. */
+export function cells({ quick = false, timeScale } = {}) {
+  const out = [];
+  for (const w of workloads(quick, timeScale))
+    for (const m of MECHANISM_NAMES) out.push(makeCell(w, m, MECHANISMS[m]));
+  return out;
+}
+
+/**
+ * The variants: each mechanism's parameters at half and double the defaults, on the cold burst.
+ * "Half and double" per parameter: windows windowMs 500/2000, floor 10/40, and factor 1.5/3 (the
+ * growth factor − 1 halved and doubled: a factor of 1 would not grow at all); inflight initial
+ * 2/8 and factorPerSec √2/4 (the exponent halved and doubled); rate initial 10/40 and growthPerSec
+ * 20/80.
+ */
+export function variants({ quick = false } = {}) {
+  // The cold burst at 600 calls (300 with --quick), to fit the time budget.
+  const burst = { ...workloads(quick, undefined).find((w) => w.name === 'burst'), n: quick ? 300 : 600 };
+  const { windows, inflight, rate } = MECHANISMS;
+  const list = [
+    ['windows', 'windowMs=500', { ...windows, windowMs: 500 }],
+    ['windows', 'windowMs=2000', { ...windows, windowMs: 2000 }],
+    ['windows', 'floor=10', { ...windows, floor: 10 }],
+    ['windows', 'floor=40', { ...windows, floor: 40 }],
+    ['windows', 'factor=1.5', { ...windows, factor: 1.5 }],
+    ['windows', 'factor=3', { ...windows, factor: 3 }],
+    ['inflight', 'initial=2', { ...inflight, initial: 2 }],
+    ['inflight', 'initial=8', { ...inflight, initial: 8 }],
+    ['inflight', 'factorPerSec=1.41', { ...inflight, factorPerSec: Math.SQRT2 }],
+    ['inflight', 'factorPerSec=4', { ...inflight, factorPerSec: 4 }],
+    ['rate', 'initial=10', { ...rate, initial: 10 }],
+    ['rate', 'initial=40', { ...rate, initial: 40 }],
+    ['rate', 'growthPerSec=20', { ...rate, growthPerSec: 20 }],
+    ['rate', 'growthPerSec=80', { ...rate, growthPerSec: 80 }],
+  ];
+  return list.map(([m, v, a]) => makeCell(burst, m, a, { variant: v }));
+}
+
+/** A plain short call (bench/overhead.mjs). */
+export function callParams() {
+  return { model: MODEL, max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: SHORT_PROMPT }] };
 }

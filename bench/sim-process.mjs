@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const SELF = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--child') {
-  const { startSimulator } = await import('../dist/sim/index.js');
+  const { startSimulator } = await import('./.dist/sim/index.js');
   const sim = await startSimulator(JSON.parse(process.env.BENCH_SIM_OPTIONS ?? '{}'));
   // Never outlive the parent.
   process.on('disconnect', () => void sim.close().finally(() => process.exit(0)));

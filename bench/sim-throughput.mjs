@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Measures how many requests a second the simulator serves on loopback, with latency set to 0.
 // The simulator runs in a worker thread (its own event loop and core); the load comes from this
-// thread over keep-alive connections. Needs a build first (`npx tsc -p tsconfig.json`).
+// thread over keep-alive connections. Needs a build first (`node bench/build.mjs`).
 //
 //   node bench/sim-throughput.mjs [--seconds 3] [--concurrency 64] [--sdk]
 //
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 
 if (!isMainThread) {
-  const { startSimulator } = await import('../dist/sim/index.js');
+  const { startSimulator } = await import('./.dist/sim/index.js');
   const sim = await startSimulator({
     latency: { ttftMs: 0, msPerToken: 0 },
     requestsPerMinute: 1_000_000_000,

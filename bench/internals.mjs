@@ -1,0 +1,44 @@
+// A read-only window on the gateway's limiter state, for diagnosis: the acceleration gate's rate,
+// whether it is armed or closed, the attempts in flight. The public `gateway.limiters()` snapshot
+// has the concurrency limit, slots, queue and hold but not the gate, so this watches the private
+// admissions as the registry hands them out (.dist/admit/registry.js, the same module instance the
+// gateway uses). It never writes to them. If the private shape changes, the fields read as absent.
+import { Registry } from './.dist/admit/registry.js';
+
+const seen = new Set();
+const originalGet = Registry.prototype.get;
+if (!Registry.prototype.get.__benchWatched) {
+  Registry.prototype.get = function watchedGet(id, make) {
+    const admission = originalGet.call(this, id, make);
+    seen.add(admission);
+    return admission;
+  };
+  Registry.prototype.get.__benchWatched = true;
+}
+
+/** Forget the admissions of earlier runs; returns a sampler of the current ones. */
+export function gatewayInternals() {
+  seen.clear();
+  return {
+    sample() {
+      let rate = 0;
+      let armed = false;
+      let closed = false;
+      let inFlight = 0;
+      let any = false;
+      for (const a of seen) {
+        const s = a?.state;
+        if (!s) continue;
+        any = true;
+        const acc = s.acceleration;
+        if (acc?.armed) {
+          armed = true;
+          rate += Number.isFinite(acc.rate) ? acc.rate : 0;
+        }
+        if (acc?.closedUntil > 0) closed = true;
+        inFlight += s.inFlight ?? 0;
+      }
+      return any ? { gateRate: armed ? rate : null, gateClosed: closed, gwInFlight: inFlight } : {};
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// One worker process of the multi-process bench (bench/multiprocess.mjs): a gateway of its own,
+// alone or sharing its limits through Redis, calling one simulator organization. Forked by the
+// parent; IPC: it sends `{ type: 'ready' }`, gets `{ type: 'go', calls, params }`, fires its calls
+// at once (the gateway queues them), and answers `{ type: 'done', … }` with its counts and its
+// store's statistics, then exits.
+import Anthropic from '@anthropic-ai/sdk';
+import { createGateway } from '../dist/index.js';
+import { redisStoreFromUrl } from '../dist/admit/store/redis.js';
+
+const { BENCH_SIM_URL, BENCH_REDIS_URL, BENCH_PREFIX, BENCH_API_KEY } = process.env;
+
+// The gateway at its defaults: no CLAUDE_GATEWAY_* variable but the store.
+const store = BENCH_REDIS_URL ? redisStoreFromUrl(BENCH_REDIS_URL, { keyPrefix: BENCH_PREFIX }) : undefined;
+const gateway = createGateway(store ? { store } : {}, {});
+const client = gateway.wrap(
+  new Anthropic({ apiKey: BENCH_API_KEY ?? 'sk-bench-key', baseURL: BENCH_SIM_URL }),
+);
+
+process.on('message', async (msg) => {
+  if (msg.type !== 'go') return;
+  const started = performance.now();
+  let ok = 0;
+  let failed = 0;
+  const errors = {};
+  let lastSettle = 0;
+  await Promise.all(
+    Array.from({ length: msg.calls }, async () => {
+      try {
+        await client.messages.create(msg.params);
+        ok++;
+      } catch (error) {
+        failed++;
+        const kind = typeof error?.status === 'number' ? String(error.status) : (error?.name ?? 'Error');
+        errors[kind] = (errors[kind] ?? 0) + 1;
+      }
+      lastSettle = performance.now() - started;
+    }),
+  );
+  const stats = store ? { ...store.stats, admitMs: store.stats.admitMs.slice() } : undefined;
+  process.send({ type: 'done', ok, failed, errors, lastSettleMs: lastSettle, stats }, () => {
+    void gateway.close().finally(() => process.exit(0));
+  });
+});
+
+process.on('disconnect', () => process.exit(0));
+process.send({ type: 'ready' });
