@@ -4,8 +4,8 @@
 // at once (the gateway queues them), and answers `{ type: 'done', … }` with its counts and its
 // store's statistics, then exits.
 import Anthropic from '@anthropic-ai/sdk';
-import { createGateway } from '../dist/index.js';
-import { redisStoreFromUrl } from '../dist/admit/store/redis.js';
+import { createGateway } from './.dist/index.js';
+import { redisStoreFromUrl } from './.dist/admit/store/redis.js';
 
 const { BENCH_SIM_URL, BENCH_REDIS_URL, BENCH_PREFIX, BENCH_API_KEY } = process.env;
 

@@ -5,13 +5,17 @@
 // holds slots (how long until its leases are back).
 //
 //   node bench/multiprocess.mjs [--quick] [--reps N] [--only windows,none] [--p 1,2,4,8]
-//                               [--stores memory,redis] [--no-kill | --kill-only] [--json FILE] [--no-build]
+//                               [--stores memory,redis] [--no-kill | --kill-only] [--json FILE] [--out FILE]
+//                               [--no-build]
+// `npm run bench:multiprocess` runs it quick (400 calls, 1 repetition: about 20 minutes on 2 cores)
+// into bench/MULTIPROCESS.md and bench/multiprocess.json; the whole of it (3 repetitions, the
+// matrix's call counts) takes over an hour, so `npm run bench` leaves it out.
 //
 // It needs a Redis at $REDIS_URL (default redis://127.0.0.1:6379) for the shared runs, and
 // `redis-server` on the PATH for the kill runs (it starts its own on a free port: the shared one
 // is never stopped). Prints a Markdown report; `--json FILE` also writes every run's numbers.
 // For bench/run.mjs: `import { runMultiprocess, renderMultiprocess } from './multiprocess.mjs'`.
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -422,13 +426,14 @@ async function main() {
       'kill-only': { type: 'boolean' },
       'no-build': { type: 'boolean' },
       json: { type: 'string' },
+      out: { type: 'string' },
     },
   });
-  if (!values['no-build'])
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
+  const { buildSnapshot } = await import('./build.mjs');
+  if (!values['no-build'] && !buildSnapshot()) {
+    console.error('The build failed (see above); run `npm install` and try again.');
+    process.exit(1);
+  }
   const result = await runMultiprocess({
     quick: values.quick,
     reps: values.reps ? Number(values.reps) : undefined,
@@ -441,7 +446,9 @@ async function main() {
     onRun: values.json ? (partial) => writeFileSync(values.json, `${JSON.stringify(partial)}\n`) : undefined,
   });
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 1)}\n`);
-  process.stdout.write(`${renderMultiprocess(result).join('\n')}\n`);
+  const report = `${renderMultiprocess(result).join('\n')}\n`;
+  if (values.out) writeFileSync(values.out, `# Bench results: many processes, one organization\n\n${report}`);
+  process.stdout.write(report);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -10,7 +10,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './metrics.mjs';
-import { renderMultiprocess } from './multiprocess.mjs';
 import { runTimeoutMs } from './harness.mjs';
 import { BASELINES, strategies } from './strategies.mjs';
 
@@ -474,14 +473,12 @@ export function writeReport(file, ctx) {
   else lines.push('Not measured in this run (`--no-scale`).', '');
 
   // ---- many processes ---------------------------------------------------------------------------
-  if (ctx.multiprocess) lines.push(...renderMultiprocess(ctx.multiprocess));
-  else
-    lines.push(
-      '## Many processes, one organization',
-      '',
-      'Not measured in this run (`--no-multiprocess`).',
-      '',
-    );
+  lines.push(
+    '## Many processes, one organization',
+    '',
+    'In [MULTIPROCESS.md](MULTIPROCESS.md) (`npm run bench:multiprocess`: P = 1, 2, 4, 8 worker processes on one organization, alone and through Redis; Redis killed for 5 s; a worker killed while it holds slots).',
+    '',
+  );
 
   lines.push('## Throughput plot', '');
   if (plotFile)

@@ -5,7 +5,7 @@
 // and writes bench/RESULTS.md, bench/results.json and the throughput plot.
 //
 //   node bench/run.mjs [--quick] [--reps N] [--variant-reps N] [--only token[,token…]]
-//                      [--strategies a,b] [--no-overhead] [--no-scale] [--no-multiprocess] [--time-scale K]
+//                      [--strategies a,b] [--no-overhead] [--no-scale] [--time-scale K]
 //                      [--first-rep N] [--merge] [--report-only] [--no-build]
 //
 // The library is built into bench/.dist first (bench/build.mjs): the bench measures that copy.
@@ -13,9 +13,7 @@
 // --quick:  1 repetition and fewer calls per workload (a smoke run; RESULTS.md says so).
 // --only:   tokens, any mix of: a workload (burst, open-0.5x, open-1x, open-1.5x, otpm, itpm,
 //           stream, two-keys, outage), a mechanism (windows, inflight, rate, none), a cell
-//           (workload/mechanism), `matrix` (every cell), `variants`, `overhead`, `scale` or
-//           `multiprocess` (P = 1, 2, 4, 8 processes on one org, alone and through Redis; needs Redis
-//           at $REDIS_URL, default redis://127.0.0.1:6379, and redis-server on the PATH). Workloads and mechanisms
+//           (workload/mechanism), `matrix` (every cell), `variants`, `overhead` or `scale`. Workloads and mechanisms
 //           select the matrix cells that match both (a missing kind matches all); `variants` adds
 //           the variants (of the mechanisms named, if any). Without --only: everything.
 // --first-rep: start the matrix's repetitions at this one (with --merge: re-run the last ones).
@@ -47,7 +45,6 @@ const { values } = parseArgs({
     strategies: { type: 'string' },
     'no-overhead': { type: 'boolean', default: false },
     'no-scale': { type: 'boolean', default: false },
-    'no-multiprocess': { type: 'boolean', default: false },
     'time-scale': { type: 'string' },
     merge: { type: 'boolean', default: false },
     'report-only': { type: 'boolean', default: false },
@@ -125,14 +122,13 @@ if (values.only) {
     t === 'variants' ||
     t === 'overhead' ||
     t === 'scale' ||
-    t === 'multiprocess' ||
     WORKLOADS.includes(t) ||
     MECHANISM_NAMES.includes(t) ||
     allCells.some((c) => c.name === t);
   const unknown = tokens.filter((t) => !known(t));
   if (unknown.length) {
     console.error(
-      `Unknown --only ${unknown.join(', ')}; known: matrix, variants, overhead, scale, multiprocess, ${WORKLOADS.join(', ')}, ${MECHANISM_NAMES.join(', ')}, or a cell workload/mechanism`,
+      `Unknown --only ${unknown.join(', ')}; known: matrix, variants, overhead, scale, ${WORKLOADS.join(', ')}, ${MECHANISM_NAMES.join(', ')}, or a cell workload/mechanism`,
     );
     process.exit(2);
   }
@@ -264,18 +260,6 @@ if (section('scale')) {
   scale = JSON.parse(child.stdout.trim().split('\n').pop());
 }
 
-let multiprocess;
-if (section('multiprocess')) {
-  console.log('Many processes, one organization: P = 1, 2, 4, 8 workers, alone and through Redis');
-  const { runMultiprocess } = await import('./multiprocess.mjs');
-  const mechanisms = onlyTokens?.filter((t) => MECHANISM_NAMES.includes(t));
-  multiprocess = await runMultiprocess({
-    quick,
-    ...(mechanisms?.length ? { only: mechanisms } : {}),
-    log: (line) => console.log(`  ${line}`),
-  });
-}
-
 let totalMs = performance.now() - started;
 let args = process.argv.slice(2).join(' ');
 let mergedResults = results;
@@ -305,7 +289,6 @@ if (values.merge) {
   mergedReps = Math.max(reps, prev.reps ?? reps);
   if (!overhead && prev.overhead) overhead = prev.overhead;
   if (!scale && prev.scale) scale = prev.scale;
-  if (!multiprocess && prev.multiprocess) multiprocess = prev.multiprocess;
   const rerun = [...new Set(results.map((r) => r.cell))];
   notes.push(
     ...(prev.notes ?? []),
@@ -336,7 +319,6 @@ const context = {
   results: mergedResults,
   overhead,
   scale,
-  multiprocess,
   plotFile,
   notes,
 };
