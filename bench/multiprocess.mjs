@@ -339,7 +339,7 @@ export function renderMultiprocess(result) {
   lines.push(
     `## Many processes, one organization (issue 15)`,
     '',
-    `P worker processes share the cold burst (${runs[0]?.n ?? '?'} calls at once, split evenly) against one simulator organization; each a gateway at its defaults, alone (memory) or sharing its limits through Redis. ${result.reps} repetition(s): medians; success is the worst repetition. 429s per 1,000 calls and retry-after violations are the simulator's counts; makespan ÷ T* uses the cell's T* (one org, whatever P). Store latency: time an attempt's admission spent in Redis transactions (p50/p99 over every attempt of the runs); operations: Redis round trips per call.`,
+    `P worker processes share the cold burst (${runs[0]?.n ?? '?'} calls at once, split evenly) against one simulator organization; each a gateway at its defaults, alone (memory) or sharing its limits through Redis. ${result.reps} repetition(s): medians; success is the worst repetition. 429s per 1,000 calls are the simulator's count; "into retry-after" is the simulator's count of attempts that arrived while a \`retry-after\` it had sent for the organization was running, any 429's, acceleration refusals included (a gateway holds only the refused call for those, by design; with \`none\`, the only 429s are rate limits); makespan ÷ T* uses the cell's T* (one org, whatever P). Store latency: time an attempt's admission spent in Redis transactions (p50/p99 over every attempt of the runs); operations: Redis round trips per call.`,
     '',
   );
   const targets = [];

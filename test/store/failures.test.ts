@@ -95,6 +95,17 @@ describe('the Redis store when Redis fails', () => {
     const check = new Redis(redis.url);
     cleanups.push(async () => void check.disconnect());
     expect((await check.keys(`${prefix}*:s`)).length).toBeGreaterThanOrEqual(1);
+    // Nothing secret in Redis: no key name or value holds the API key.
+    for (const key of await check.keys(`${prefix}*`)) {
+      expect(key).not.toContain('sk-test-shared-key');
+      const type = await check.type(key);
+      const value =
+        type === 'string' ? await check.get(key)
+        : type === 'zset' ? (await check.zrange(key, 0, -1)).join(' ')
+        : type === 'hash' ? JSON.stringify(await check.hgetall(key))
+        : '';
+      expect(value ?? '').not.toContain('sk-test-shared-key');
+    }
     // Said once per process, without the URL.
     const warnings = logs.filter((l) => l.startsWith('warn') && l.includes('Redis store failed'));
     expect(warnings.length).toBeGreaterThanOrEqual(1);

@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// Where a call's CPU goes: the V8 sampling profiler (node:inspector) over K calls (8 in flight)
+// against a fault-free simulator in a child process, the bare SDK and the gateway-wrapped SDK one
+// after the other, each with a real TracerProvider (BatchSpanProcessor → InMemorySpanExporter) as
+// in bench/overhead.mjs, or none with --no-tracing. Self time is summed by component (the file
+// each sampled function lives in): the gateway by folder, the SDK, OpenTelemetry, p-retry and
+// p-limit, undici (fetch), Node's internals, GC, and the rest; printed as µs per call, the
+// gateway's column minus the bare SDK's showing what the gateway adds and where.
+//
+//   node bench/profile.mjs [--calls K] [--no-tracing] [--json]
+//
+// Needs bench/.dist (node bench/build.mjs).
+import Anthropic from '@anthropic-ai/sdk';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BatchSpanProcessor, InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import { Session } from 'node:inspector/promises';
+import { parseArgs } from 'node:util';
+import { createGateway } from './.dist/index.js';
+import { callParams } from './scenarios.mjs';
+import { spawnSimulator } from './sim-process.mjs';
+import { defaultsEnv } from './strategies.mjs';
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '4000' },
+    'no-tracing': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+const K = Number(values.calls);
+const IN_FLIGHT = 8;
+const tracing = !values['no-tracing'];
+const params = callParams({});
+
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
+if (tracing) {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+}
+
+/** The component a sampled function belongs to, from its script's URL. */
+function componentOf(url, name) {
+  if (name === '(garbage collector)') return 'GC';
+  if (name === '(idle)' || name === '(program)') return name;
+  if (!url) return 'Node internals and native';
+  if (url.includes('/bench/.dist/')) {
+    const rest = url.slice(url.indexOf('/bench/.dist/') + '/bench/.dist/'.length);
+    const folder = rest.includes('/') ? rest.slice(0, rest.indexOf('/')) : rest;
+    return `gateway ${folder}/`;
+  }
+  if (url.includes('/@anthropic-ai/sdk/')) return '@anthropic-ai/sdk';
+  if (url.includes('/@opentelemetry/')) return 'OpenTelemetry';
+  if (url.includes('/p-retry/') || url.includes('/p-limit/') || url.includes('/yocto-queue/'))
+    return 'p-retry, p-limit';
+  if (url.startsWith('node:internal/deps/undici') || url.includes('/undici/')) return 'undici (fetch)';
+  if (url.startsWith('node:')) return 'Node internals and native';
+  return 'other';
+}
+
+/** Self time per component (µs) from a V8 CPU profile. */
+function selfTimes(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const out = new Map();
+  const deltas = profile.timeDeltas;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]);
+    const dt = deltas[i + 1] ?? 0;
+    const key = componentOf(node.callFrame.url, node.callFrame.functionName);
+    out.set(key, (out.get(key) ?? 0) + dt);
+  }
+  return out;
+}
+
+async function run(client) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < K) {
+        next++;
+        await client.messages.create(params);
+      }
+    }),
+  );
+  await provider.forceFlush();
+  exporter.reset();
+}
+
+// No limits and no latency, as in bench/overhead.mjs: only the client's own work is left.
+const sim = await spawnSimulator({
+  seed: 1,
+  requestsPerMinute: 1_000_000_000,
+  burst: 1_000_000,
+  latency: { ttftMs: 0, msPerToken: 0 },
+});
+const bare = new Anthropic({ apiKey: 'sk-bench', baseURL: sim.url, maxRetries: 0 });
+const gateway = createGateway({}, defaultsEnv());
+const wrapped = gateway.wrap(new Anthropic({ apiKey: 'sk-bench', baseURL: sim.url, maxRetries: 0 }));
+
+const session = new Session();
+session.connect();
+await session.post('Profiler.enable');
+await session.post('Profiler.setSamplingInterval', { interval: 100 });
+
+const results = {};
+for (const [name, client] of [
+  ['bare', bare],
+  ['gateway', wrapped],
+]) {
+  await run(client); // warm-up: JIT, connections
+  const cpuBefore = process.cpuUsage();
+  await session.post('Profiler.start');
+  await run(client);
+  const { profile } = await session.post('Profiler.stop');
+  const cpu = process.cpuUsage(cpuBefore);
+  results[name] = {
+    cpuUsPerCall: (cpu.user + cpu.system) / K,
+    selfUsPerCall: Object.fromEntries([...selfTimes(profile)].map(([k, v]) => [k, v / K])),
+  };
+}
+session.disconnect();
+await gateway.close();
+await sim.close();
+
+const keys = [
+  ...new Set([...Object.keys(results.bare.selfUsPerCall), ...Object.keys(results.gateway.selfUsPerCall)]),
+].filter((k) => k !== '(idle)');
+const row = (k) => ({
+  component: k,
+  bare: results.bare.selfUsPerCall[k] ?? 0,
+  gateway: results.gateway.selfUsPerCall[k] ?? 0,
+});
+const rows = keys.map(row).sort((a, b) => b.gateway - b.bare - (a.gateway - a.bare));
+if (values.json) {
+  console.log(JSON.stringify({ calls: K, tracing, results, rows }));
+} else {
+  console.log(
+    `CPU per call (process.cpuUsage, profiler on): bare ${results.bare.cpuUsPerCall.toFixed(0)} µs, gateway ${results.gateway.cpuUsPerCall.toFixed(0)} µs; tracing ${tracing ? 'on' : 'off'}, ${K} calls, ${IN_FLIGHT} in flight`,
+  );
+  console.log('');
+  console.log('| component (self time) | bare SDK µs/call | gateway µs/call | added |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows)
+    console.log(
+      `| ${r.component} | ${r.bare.toFixed(1)} | ${r.gateway.toFixed(1)} | ${(r.gateway - r.bare).toFixed(1)} |`,
+    );
+}
