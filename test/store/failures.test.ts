@@ -101,7 +101,7 @@ describe('the Redis store when Redis fails', () => {
       const type = await check.type(key);
       const value =
         type === 'string' ? await check.get(key)
-        : type === 'zset' ? (await check.zrange(key, 0, -1)).join(' ')
+        : type === 'zset' ? (await check.zrange(key, '0', '-1')).join(' ')
         : type === 'hash' ? JSON.stringify(await check.hgetall(key))
         : '';
       expect(value ?? '').not.toContain('sk-test-shared-key');
