@@ -14,6 +14,7 @@ import {
 import {
   OUTAGE_PROBE_POLL_MS,
   OUTAGE_SHARE,
+  OUTAGE_STREAK,
   OVERLOAD_SHARE,
   overloadShare,
 } from '../../src/admit/policy/outage.js';
@@ -98,6 +99,26 @@ describe('the outage hold', () => {
     reportThrottle(state, 'overload', { ms: undefined }, undefined, 700, s, half);
     // Second event: a hold of the first backoff step with half-jitter at 0.75: 0.75 × 1000 ms.
     expect(admitWait(state, ONE, 700, 60_000)).toBe(750);
+  });
+  it('a run of OUTAGE_STREAK overloads with no success between them is an outage at once; a success inside the run is not', () => {
+    const wave = initialKeyState(s, 0);
+    send(wave, OUTAGE_STREAK + 2, 0);
+    for (let i = 0; i < OUTAGE_STREAK - 1; i++)
+      reportThrottle(wave, 'overload', { ms: undefined }, undefined, 10 + i, s, half);
+    expect(admitWait(wave, ONE, 20, 60_000)).toBe(0); // one congestion event so far
+    reportThrottle(wave, 'overload', { ms: undefined }, undefined, 20, s, half);
+    // Within one interval: the outage's first hold (0.75 × 1000 ms) and one probe at a time.
+    expect(wave.outage.events).toBe(2);
+    expect(admitWait(wave, ONE, 20, 60_000)).toBe(750);
+
+    const broken = initialKeyState(s, 0);
+    send(broken, OUTAGE_STREAK + 2, 0);
+    for (let i = 0; i < OUTAGE_STREAK; i++) {
+      if (i === OUTAGE_STREAK / 2) reportSuccess(broken, { at: 0, spent: ONE }, 10 + i, s, false);
+      reportThrottle(broken, 'overload', { ms: undefined }, undefined, 10 + i, s, half);
+    }
+    expect(broken.outage.events).toBeLessThan(2);
+    expect(admitWait(broken, ONE, 20, 60_000)).toBe(0);
   });
   it('grows with each further event, and every throttle in the outage renews it', () => {
     const state = initialKeyState(s, 0);

@@ -49,7 +49,7 @@ export function encodeState(s: KeyState): string {
     num(s.quietSince),
     num(s.lastSuccessAt),
     s.holdUntil,
-    // outage (9)
+    // outage (10)
     o.intervalStart,
     o.attempts,
     o.overloads,
@@ -59,6 +59,7 @@ export function encodeState(s: KeyState): string {
     num(o.lastEventAt),
     o.holdMs,
     o.limitBefore,
+    o.streak,
     // spent (3)
     ...PACED_BUCKET_NAMES.map((b) => s.spent[b]),
     // acceleration (14), then its meter
@@ -127,6 +128,7 @@ export function decodeState(text: string | null | undefined): KeyState | undefin
     lastEventAt: n(),
     holdMs: n(),
     limitBefore: n(),
+    streak: n(),
   };
   const spent = { requests: n(), inputTokens: n(), outputTokens: n() };
   const acceleration: Omit<AccelerationState, 'admitted'> = {
