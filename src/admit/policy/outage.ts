@@ -15,7 +15,7 @@ export const OUTAGE_SHARE = 0.5;
 /**
  * Overloads in a row (no success between them) that make an outage at once, without waiting for a
  * second interval: a run this long is a wave, not chance (at an isolated-529 rate of 30% it comes
- * once in 150,000 answers).
+ * about once in 15,000 answers; at 10%, once in 100 million).
  */
 export const OUTAGE_STREAK = 8;
 
