@@ -32,7 +32,7 @@
 // a full request bucket across it (a token saved yields 1 success, a token spent 1 − p). This is
 // the expected-value schedule of that client, not a proof.
 import { Limits } from './.dist/sim/limits.js';
-import { DEFAULT_ORGANIZATION_ID, resolveConfig, validateRuntime } from './.dist/sim/options.js';
+import { modelConfig } from './.dist/sim/options.js';
 import {
   idealSchedule as simIdealSchedule,
   inflightMakespanBound,
@@ -85,20 +85,6 @@ class Heap {
   }
 }
 
-function configOf(options) {
-  return resolveConfig(
-    {
-      port: 0,
-      seed: 1,
-      scenario: 'none',
-      organizationId: DEFAULT_ORGANIZATION_ID,
-      script: undefined,
-      timeScale: 1,
-    },
-    validateRuntime(options),
-  );
-}
-
 /**
  * The ideal client's schedule, in simulated ms.
  * @param {object} options the simulator's RuntimeOptions (limits, acceleration, overloadWindows)
@@ -107,7 +93,7 @@ function configOf(options) {
  * @returns {{ admitMs:number[], makespanMs:number, lastAdmitMs:number }}
  */
 export function greedySchedule(options, calls) {
-  const config = configOf(options);
+  const config = modelConfig(options);
   const limits = new Limits(config);
   const pool = limits.get('ideal', 'model', 0);
   const windows = config.overloadWindows ?? [];

@@ -16,13 +16,10 @@
 //
 //   node --expose-gc bench/overhead.mjs [--quick] [--json] [--no-tracing] [--cpu-only]
 import Anthropic from '@anthropic-ai/sdk';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BatchSpanProcessor, InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import pLimit from 'p-limit';
 import { parseArgs } from 'node:util';
 import { createGateway } from './.dist/index.js';
+import { callsInFlight, spawnUnlimitedSimulator, tracingSetup } from './cpu-load.mjs';
 import { spawnSimulator } from './sim-process.mjs';
 import { callParams } from './scenarios.mjs';
 import { defaultsEnv } from './strategies.mjs';
@@ -49,27 +46,13 @@ const IN_FLIGHT = 8;
 const QUEUED = 10_000;
 const params = callParams({});
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
-if (tracing) {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
-}
+const { exporter, provider } = tracingSetup(tracing);
 
 async function batch(client) {
   exporter.reset();
   const before = process.cpuUsage();
   const wall = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < K) {
-        next++;
-        await client.messages.create(params);
-      }
-    }),
-  );
+  await callsInFlight(client, params, K, IN_FLIGHT);
   await provider.forceFlush();
   const cpu = process.cpuUsage(before);
   return {
@@ -80,12 +63,7 @@ async function batch(client) {
 }
 
 async function cpuOverhead() {
-  const sim = await spawnSimulator({
-    seed: 1,
-    requestsPerMinute: 1_000_000_000,
-    burst: 1_000_000,
-    latency: { ttftMs: 0, msPerToken: 0 },
-  });
+  const sim = await spawnUnlimitedSimulator();
   try {
     const bare = new Anthropic({ apiKey: 'sk-bench-key', baseURL: sim.url });
     const gateway = createGateway({}, defaultsEnv());

@@ -11,15 +11,11 @@
 //
 // Needs bench/.dist (node bench/build.mjs).
 import Anthropic from '@anthropic-ai/sdk';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BatchSpanProcessor, InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { createGateway } from './.dist/index.js';
+import { callsInFlight, spawnUnlimitedSimulator, tracingSetup } from './cpu-load.mjs';
 import { callParams } from './scenarios.mjs';
-import { spawnSimulator } from './sim-process.mjs';
 import { defaultsEnv } from './strategies.mjs';
 
 const { values } = parseArgs({
@@ -34,13 +30,7 @@ const IN_FLIGHT = 8;
 const tracing = !values['no-tracing'];
 const params = callParams({});
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
-if (tracing) {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
-}
+const { exporter, provider } = tracingSetup(tracing);
 
 /** The component a sampled function belongs to, from its script's URL. */
 function componentOf(url, name) {
@@ -76,26 +66,12 @@ function selfTimes(profile) {
 }
 
 async function run(client) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < K) {
-        next++;
-        await client.messages.create(params);
-      }
-    }),
-  );
+  await callsInFlight(client, params, K, IN_FLIGHT);
   await provider.forceFlush();
   exporter.reset();
 }
 
-// No limits and no latency, as in bench/overhead.mjs: only the client's own work is left.
-const sim = await spawnSimulator({
-  seed: 1,
-  requestsPerMinute: 1_000_000_000,
-  burst: 1_000_000,
-  latency: { ttftMs: 0, msPerToken: 0 },
-});
+const sim = await spawnUnlimitedSimulator();
 const bare = new Anthropic({ apiKey: 'sk-bench', baseURL: sim.url, maxRetries: 0 });
 const gateway = createGateway({}, defaultsEnv());
 const wrapped = gateway.wrap(new Anthropic({ apiKey: 'sk-bench', baseURL: sim.url, maxRetries: 0 }));

@@ -6,7 +6,7 @@
  * @module
  */
 import { Limits } from './limits.js';
-import { DEFAULT_ORGANIZATION_ID, resolveConfig, validateRuntime } from './options.js';
+import { modelConfig } from './options.js';
 import type { RuntimeOptions } from './types.js';
 
 /** The calls an ideal client has to make. */
@@ -50,18 +50,7 @@ const MIN_STEP = 1e-6;
  * @throws {SimulatorOptionsError} for invalid options.
  */
 export function idealSchedule(options: RuntimeOptions, workload: IdealWorkload): IdealSchedule {
-  const layer = validateRuntime(options);
-  const config = resolveConfig(
-    {
-      port: 0,
-      seed: 1,
-      scenario: 'none',
-      organizationId: DEFAULT_ORGANIZATION_ID,
-      script: undefined,
-      timeScale: 1,
-    },
-    layer,
-  );
+  const config = modelConfig(options);
   const { calls, serviceMs } = workload;
   if (!Number.isInteger(calls) || calls < 0)
     throw new RangeError(`calls: expected an integer ≥ 0, got ${calls}`);

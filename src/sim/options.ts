@@ -491,6 +491,25 @@ export function resolveConfig(start: StartOptions, layer: RuntimeOptions): Simul
   });
 }
 
+/**
+ * The configuration a simulator would run `options` with (validated, defaults filled), for the
+ * limit code used without a server: the bounds, the bench's ideal client, tests of the mechanisms.
+ * @throws {SimulatorOptionsError} for invalid options.
+ */
+export function modelConfig(options: unknown, timeScale = 1): SimulatorConfig {
+  return resolveConfig(
+    {
+      port: 0,
+      seed: 1,
+      scenario: 'none',
+      organizationId: DEFAULT_ORGANIZATION_ID,
+      script: undefined,
+      timeScale,
+    },
+    validateRuntime(options),
+  );
+}
+
 const EMPTY_MAP: Readonly<Record<string, string>> = Object.freeze({});
 
 /** A bucket's capacity when its limit is enforced over `intervalMs`: `max(1, ⌊perMinute × intervalMs / 60 000⌋)`. */

@@ -16,7 +16,7 @@ import {
   type InflightSpec,
 } from '../../src/sim/inflight.js';
 import { Limits, type TokenNeed } from '../../src/sim/limits.js';
-import { DEFAULT_ORGANIZATION_ID, resolveConfig, validateRuntime } from '../../src/sim/options.js';
+import { DEFAULT_ORGANIZATION_ID, modelConfig } from '../../src/sim/options.js';
 import { Rng } from '../../src/sim/random.js';
 import {
   createRate,
@@ -26,21 +26,6 @@ import {
   rateWait,
   type RateSpec,
 } from '../../src/sim/rate.js';
-import type { RuntimeOptions, SimulatorConfig } from '../../src/sim/types.js';
-
-function config(options: RuntimeOptions, timeScale = 1): SimulatorConfig {
-  return resolveConfig(
-    {
-      port: 0,
-      seed: 1,
-      scenario: 'none',
-      organizationId: DEFAULT_ORGANIZATION_ID,
-      script: undefined,
-      timeScale,
-    },
-    validateRuntime(options),
-  );
-}
 
 function header(
   limits: Limits,
@@ -55,7 +40,7 @@ function header(
 }
 
 describe('inflight mechanism', () => {
-  const spec = config({ acceleration: { kind: 'inflight', initial: 4 } }).acceleration as InflightSpec;
+  const spec = modelConfig({ acceleration: { kind: 'inflight', initial: 4 } }).acceleration as InflightSpec;
 
   it('resolves documented defaults', () => {
     expect(spec).toEqual({
@@ -102,7 +87,7 @@ describe('inflight mechanism', () => {
   });
 
   it('only a finishing attempt makes room at max (Infinity), and evolves exactly piecewise', () => {
-    const capped = config({ acceleration: { kind: 'inflight', initial: 2, max: 2 } })
+    const capped = modelConfig({ acceleration: { kind: 'inflight', initial: 2, max: 2 } })
       .acceleration as InflightSpec;
     const s = createInflight(capped, 0);
     inflightAdmit(s, capped, 0);
@@ -132,7 +117,7 @@ describe('inflight mechanism', () => {
 });
 
 describe('rate mechanism', () => {
-  const spec = config({ acceleration: { kind: 'rate', initial: 4, growthPerSec: 2 } })
+  const spec = modelConfig({ acceleration: { kind: 'rate', initial: 4, growthPerSec: 2 } })
     .acceleration as RateSpec;
 
   it('resolves documented defaults', () => {
@@ -166,7 +151,7 @@ describe('rate mechanism', () => {
   });
 
   it('waits for the oldest admission to slide out when the cap cannot grow', () => {
-    const flat = config({ acceleration: { kind: 'rate', initial: 3, growthPerSec: 0, windowMs: 2000 } })
+    const flat = modelConfig({ acceleration: { kind: 'rate', initial: 3, growthPerSec: 0, windowMs: 2000 } })
       .acceleration as RateSpec;
     const s = createRate(flat, 0);
     rateAdmit(s, flat, 100);
@@ -202,13 +187,13 @@ describe('rate mechanism', () => {
 
 describe('acceleration dispatcher and ideal schedules', () => {
   it('keeps the fixed-window model as it was, tagged or not', () => {
-    const windows = config({ acceleration: { windowMs: 1000, floor: 4, factor: 2 } }).acceleration;
+    const windows = modelConfig({ acceleration: { windowMs: 1000, floor: 4, factor: 2 } }).acceleration;
     expect(windows).toEqual({ windowMs: 1000, floor: 4, factor: 2 });
-    const tagged = config({
+    const tagged = modelConfig({
       acceleration: { kind: 'windows', windowMs: 1000, floor: 4, factor: 2 },
     }).acceleration;
     expect(tagged).toEqual({ kind: 'windows', windowMs: 1000, floor: 4, factor: 2 });
-    expect(config({ acceleration: { kind: 'none' } }).acceleration).toBe(false);
+    expect(modelConfig({ acceleration: { kind: 'none' } }).acceleration).toBe(false);
     const a = createAcceleration(tagged as never, 0);
     expect(a.kind).toBe('windows');
     expect(accelerationWait(a, 0)).toBe(0);
@@ -259,7 +244,7 @@ describe('output tokens: reserved at admission, reconciled at the end', () => {
   const need = (reserve: number): TokenNeed => ({ input: 1, reserve });
 
   it('reserves max_tokens, refuses what does not fit, gives back the unused part', () => {
-    const limits = new Limits(config({ outputTokensPerMinute: 1000 }));
+    const limits = new Limits(modelConfig({ outputTokensPerMinute: 1000 }));
     const pool = limits.get('k', 'm', 0);
     expect(limits.admit(pool, 0, need(600))).toEqual({ ok: true });
     expect(pool.output.tokens).toBe(400);
@@ -283,7 +268,7 @@ describe('output tokens: reserved at admission, reconciled at the end', () => {
   });
 
   it('shows the reservation in the output-token headers', () => {
-    const limits = new Limits(config({ outputTokensPerMinute: 100_000 }));
+    const limits = new Limits(modelConfig({ outputTokensPerMinute: 100_000 }));
     const pool = limits.get('k', 'm', 0);
     limits.admit(pool, 0, need(40_000));
     expect(header(limits, pool, 0, 'anthropic-ratelimit-output-tokens-remaining')).toBe('60000');
@@ -306,7 +291,7 @@ describe('output tokens: reserved at admission, reconciled at the end', () => {
 
 describe('pools per organization and model group', () => {
   it('by default pools every key in the default organization, per model', () => {
-    const limits = new Limits(config({}));
+    const limits = new Limits(modelConfig({}));
     expect(limits.get('a', 'm', 0)).toBe(limits.get('a', 'm', 0));
     expect(limits.get('a', 'm', 0)).toBe(limits.get('b', 'm', 0));
     expect(limits.get('a', 'm', 0)).not.toBe(limits.get('a', 'n', 0));
@@ -318,7 +303,7 @@ describe('pools per organization and model group', () => {
 
   it('pools keys of one organization and models of one group', () => {
     const limits = new Limits(
-      config({
+      modelConfig({
         organizations: { 'sk-1': 'org-a', 'sk-2': 'org-a', 'sk-3': 'org-b' },
         modelGroups: { 'claude-opus-4-1': 'opus', 'claude-opus-4-5': 'opus' },
       }),
@@ -335,7 +320,7 @@ describe('pools per organization and model group', () => {
   });
 
   it("maps unlisted keys with '*'", () => {
-    const limits = new Limits(config({ organizations: { '*': 'org-all', 'sk-x': 'org-x' } }));
+    const limits = new Limits(modelConfig({ organizations: { '*': 'org-all', 'sk-x': 'org-x' } }));
     expect(limits.get('anything', 'm', 0)).toBe(limits.get('else', 'm', 0));
     expect(limits.organizationOf('else')).toBe('org-all');
     expect(limits.organizationOf('sk-x')).toBe('org-x');
@@ -343,7 +328,7 @@ describe('pools per organization and model group', () => {
 
   it('shares the request bucket and the acceleration state of a pool', () => {
     const limits = new Limits(
-      config({
+      modelConfig({
         requestsPerMinute: 60,
         burst: 1,
         organizations: { a: 'o', b: 'o' },
@@ -373,15 +358,15 @@ describe('pools per organization and model group', () => {
 
 describe('request bucket enforced over short intervals', () => {
   it('sizes the bucket to the interval (at least 1), overriding burst', () => {
-    expect(config({ requestsPerMinute: 60, requestIntervalMs: 1000 }).burst).toBe(1);
-    expect(config({ requestsPerMinute: 600, requestIntervalMs: 100 }).burst).toBe(1);
-    expect(config({ requestsPerMinute: 6000, requestIntervalMs: 1000, burst: 500 }).burst).toBe(100);
-    expect(config({ requestsPerMinute: 30, requestIntervalMs: 1000 }).burst).toBe(1);
-    expect(config({ requestsPerMinute: 6000, burst: 500 }).burst).toBe(500);
+    expect(modelConfig({ requestsPerMinute: 60, requestIntervalMs: 1000 }).burst).toBe(1);
+    expect(modelConfig({ requestsPerMinute: 600, requestIntervalMs: 100 }).burst).toBe(1);
+    expect(modelConfig({ requestsPerMinute: 6000, requestIntervalMs: 1000, burst: 500 }).burst).toBe(100);
+    expect(modelConfig({ requestsPerMinute: 30, requestIntervalMs: 1000 }).burst).toBe(1);
+    expect(modelConfig({ requestsPerMinute: 6000, burst: 500 }).burst).toBe(500);
   });
 
   it('admits one per interval at 60 RPM', () => {
-    const limits = new Limits(config({ requestsPerMinute: 60, burst: 30, requestIntervalMs: 1000 }));
+    const limits = new Limits(modelConfig({ requestsPerMinute: 60, burst: 30, requestIntervalMs: 1000 }));
     const pool = limits.get('k', undefined, 0);
     expect(limits.admit(pool, 0).ok).toBe(true);
     expect(limits.admit(pool, 0)).toMatchObject({ ok: false, reason: 'requests', waitMs: 1000 });
@@ -392,7 +377,7 @@ describe('request bucket enforced over short intervals', () => {
   });
 
   it('does the same for token buckets with tokenIntervalMs', () => {
-    const limits = new Limits(config({ inputTokensPerMinute: 60_000, tokenIntervalMs: 1000 }));
+    const limits = new Limits(modelConfig({ inputTokensPerMinute: 60_000, tokenIntervalMs: 1000 }));
     const pool = limits.get('k', 'm', 0);
     expect(pool.input.capacity).toBe(1000);
     expect(pool.output.capacity).toBe(16_666_666); // default 1e9 per minute
@@ -407,7 +392,9 @@ describe('request bucket enforced over short intervals', () => {
 
 describe('time scale on the wire', () => {
   it('states per-minute limits per real minute and reset times in real time', () => {
-    const limits = new Limits(config({ requestsPerMinute: 60, burst: 1, inputTokensPerMinute: 6000 }, 10));
+    const limits = new Limits(
+      modelConfig({ requestsPerMinute: 60, burst: 1, inputTokensPerMinute: 6000 }, 10),
+    );
     const pool = limits.get('k', 'm', 0);
     limits.admit(pool, 0, { input: 6000, reserve: 1 });
     expect(header(limits, pool, 0, 'anthropic-ratelimit-requests-limit')).toBe('600');

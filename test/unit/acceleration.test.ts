@@ -21,7 +21,7 @@ import {
 } from '../../src/admit/policy/acceleration.js';
 import { idealSchedule } from '../../src/sim/bounds.js';
 import { Limits } from '../../src/sim/limits.js';
-import { DEFAULT_ORGANIZATION_ID, resolveConfig, validateRuntime } from '../../src/sim/options.js';
+import { modelConfig } from '../../src/sim/options.js';
 import type { AccelerationSetting } from '../../src/sim/types.js';
 
 /** Dispatches at `now` while the gate lets through; how many went. */
@@ -159,17 +159,7 @@ describe('acceleration gate', () => {
  * the gate allows (no other limit), refused ones retried 1 s later (`retry-after: 1`).
  */
 function race(acceleration: AccelerationSetting, calls: number) {
-  const config = resolveConfig(
-    {
-      port: 0,
-      seed: 1,
-      scenario: 'none',
-      organizationId: DEFAULT_ORGANIZATION_ID,
-      script: undefined,
-      timeScale: 1,
-    },
-    validateRuntime({ acceleration }),
-  );
+  const config = modelConfig({ acceleration });
   const limits = new Limits(config);
   const pool = limits.get('k', 'm', 0);
   const gate = initialAcceleration();

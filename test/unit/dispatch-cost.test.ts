@@ -5,6 +5,7 @@
  * the way. Nothing here is timed: the size of the state is what each dispatch reads and updates.
  */
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { initialKeyState, type LimiterSettings } from '../../src/admit/key-state.js';
 import { admitWait, dispatch } from '../../src/admit/policy/admit.js';
 import {
@@ -16,16 +17,8 @@ import {
   reportUsage,
 } from '../../src/admit/policy/report.js';
 
-const s: LimiterSettings = {
-  concurrencyInitial: 4,
-  concurrencyMin: 1,
-  concurrencyMax: 64,
-  rampIntervalMs: 500,
-  rampStep: 2,
-  baseDelayMs: 1000,
-  maxDelayMs: 32_000,
-  maxRetryAfterMs: 60_000,
-};
+// The defaults, with a lower ceiling.
+const s: LimiterSettings = loadConfig({ concurrencyMax: 64 }, {});
 const COST = { requests: 1, inputTokens: 50, outputTokens: 200 };
 const headers = {
   requests: { limit: 4000, remaining: 3000 },

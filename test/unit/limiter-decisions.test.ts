@@ -3,6 +3,7 @@
  * the overload share and slow start's health rule. Each step passes the time explicitly.
  */
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { initialKeyState, type KeyState, type LimiterSettings } from '../../src/admit/key-state.js';
 import { admitWait, dispatch } from '../../src/admit/policy/admit.js';
 import {
@@ -26,16 +27,8 @@ import {
   reportThrottle,
 } from '../../src/admit/policy/report.js';
 
-const s: LimiterSettings = {
-  concurrencyInitial: 4,
-  concurrencyMin: 1,
-  concurrencyMax: 64,
-  rampIntervalMs: 500,
-  rampStep: 2,
-  baseDelayMs: 1000,
-  maxDelayMs: 32_000,
-  maxRetryAfterMs: 60_000,
-};
+// The defaults, with a lower ceiling.
+const s: LimiterSettings = loadConfig({ concurrencyMax: 64 }, {});
 const ONE = { requests: 1, inputTokens: 10, outputTokens: 0 };
 const half = () => 0.5; // the outage hold's jitter draws 0.5 + 0.25: three quarters of the ceiling
 
