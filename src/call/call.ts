@@ -34,13 +34,11 @@ export interface GatewayCore {
   learnOrganization(credential: string, organization: string | null): void;
 }
 
-/** The slot a call waited for before its request was built, and its wait: for the first attempt. */
+/** The slot a call waited for before its request was built, and that wait: for the first attempt. */
 export interface FirstSlot {
   readonly slot: Slot;
-  /** When the call joined the queue (monotonic ms); the limit and the queue depth then. */
-  readonly queuedAt: number;
-  readonly limitAtQueue: number;
-  readonly queueDepthAtQueue: number;
+  /** When it joined the queue (`startedAt`), the limit and the queue depth then. */
+  readonly queued: QueuedCall;
 }
 
 /** How a call ended, as its logical span and metrics record it. */
@@ -163,12 +161,7 @@ export class Call {
     this.credential = queued?.credential ?? input.credential ?? credentialId(requestSecret(request.headers));
     this.admission = queued?.admission ?? core.admissionFor(this.credential, this.model ?? '*');
     const slot = queued?.claim(this.admission);
-    this.firstSlot = slot && {
-      slot,
-      queuedAt: queued!.startedAt,
-      limitAtQueue: queued!.limitAtQueue,
-      queueDepthAtQueue: queued!.queueDepthAtQueue,
-    };
+    this.firstSlot = slot && { slot, queued: queued! };
     this.method = (request.method ?? 'POST').toUpperCase();
     const operation = operationName(input.path);
     this.trace = new CallTrace(

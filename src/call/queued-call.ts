@@ -2,9 +2,9 @@
  * A call waiting for its first slot, before anything is built for it: no request, no span, no
  * retry loop, no abort controller, no timer; its place in its key+model's line (the call itself is
  * the link; the line's one timer ends waits past their deadline), and a listener on the caller's
- * signal when there is one. The SDK builds
- * the request once the wait ends (see `gateway/sdk-seams.ts` `queueFirst`); the call's first
- * attempt then takes the slot ({@link QueuedCall.claim}).
+ * signal when there is one. The SDK builds the request once the wait ends (see
+ * `gateway/sdk-seams.ts` `queueFirst`); the call's first attempt then takes the slot
+ * ({@link QueuedCall.claim}).
  */
 import type { Admission, Slot, Waiter } from '../admit/admission.js';
 import { monotonicNow } from '../delay/clock.js';

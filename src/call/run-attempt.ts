@@ -62,9 +62,9 @@ export async function runAttempt(call: Call, next: MiddlewareNext, attemptNumber
   if (!first) call.admission = call.admission.current();
   const ticket = await call.admission.acquire(call.cost, call.signal.signal, first?.slot);
   const admittedAt = Date.now();
-  const waitedMs = first ? monotonicNow() - first.queuedAt : ticket.waitedMs;
+  const waitedMs = first ? monotonicNow() - first.queued.startedAt : ticket.waitedMs;
   call.queueWaitMs += waitedMs;
-  const { limitAtQueue, queueDepthAtQueue } = first ?? ticket;
+  const { limitAtQueue, queueDepthAtQueue } = first?.queued ?? ticket;
   call.trace.queued(admittedAt - waitedMs, admittedAt, limitAtQueue, queueDepthAtQueue);
   call.attempts++;
   const span = call.trace.attempt(retry);
