@@ -137,7 +137,7 @@ export class Call {
   private queued: QueuedCall | undefined;
   private readonly baseAttrs: Record<string, string>;
   attempts = 0;
-  /** Failures that spent one of the call's retries, and acceleration refusals that did not. */
+  /** Failures that spent one of the call's retries, and 429 refusals that did not (see freeRefusal). */
   retriesConsumed = 0;
   freeRefusals = 0;
   totalDelayMs = 0;

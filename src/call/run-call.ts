@@ -82,17 +82,20 @@ function endFailed(call: Call, error: unknown): Response {
   throw error;
 }
 
-/** Acceleration refusals a call may meet without spending its retries, at the most. */
+/** Refusals a call may meet without spending its retries, at the most. */
 export const FREE_REFUSALS = 20;
 
 /**
- * Whether a failure is an acceleration refusal met while the API admits this key+model's other
- * calls: the gateway's own probing for more, not a failure of the call's. It does not spend one of
- * the call's retries (up to {@link FREE_REFUSALS}); the call's deadline still bounds it.
+ * Whether a failure is a refusal (rate-limit or acceleration 429) met while the API admits this
+ * key+model's other calls: contention for a limit that others are using (the gateway's own probing
+ * for more, another process or key of the organization), not a failure of the call's. It does not
+ * spend one of the call's retries (up to {@link FREE_REFUSALS}); the call's deadline and the retry
+ * budget still bound it. Overloads (529) always spend one: they say the API is short of room.
  */
 function freeRefusal(call: Call, error: unknown): boolean {
-  if (!(error instanceof AttemptFailure) || error.outcome.classification.throttle !== 'acceleration')
-    return false;
+  if (!(error instanceof AttemptFailure)) return false;
+  const { throttle } = error.outcome.classification;
+  if (throttle !== 'acceleration' && throttle !== 'rate') return false;
   if (call.freeRefusals >= FREE_REFUSALS || !call.admission.admitting()) return false;
   call.freeRefusals++;
   return true;

@@ -217,6 +217,19 @@ describe('retries a call may spend', () => {
     expect(s.stats().attempts).toBe(5); // 1 + 3 refused + 1, with maxRetries 1
   });
 
+  it('rate-limit refusals while the API admits other calls do not spend them either; 529s do', async () => {
+    const s = await sim({ latency: { ttftMs: 2, msPerToken: 0 } });
+    const { client } = gatewayClient(s, { maxRetries: 1 });
+    await client.messages.create(PARAMS);
+    const refusal = { kind: 'error' as const, status: 429 as const, retryAfterMs: 20 };
+    s.enqueue(refusal, refusal, refusal);
+    expect((await client.messages.create(PARAMS)).type).toBe('message');
+    expect(s.stats().attempts).toBe(5); // 1 + 3 refused + 1, with maxRetries 1
+    s.enqueue(...Array.from({ length: 3 }, () => ({ kind: 'error' as const, status: 529 as const })));
+    await expect(client.messages.create(PARAMS)).rejects.toBeInstanceOf(Anthropic.InternalServerError);
+    expect(s.stats().attempts).toBe(7); // 2 overloads: maxRetries 1
+  });
+
   it('a per-request maxRetries above the gateway’s is honoured (and the SDK still never retries)', async () => {
     const s = await sim();
     const always529 = Array.from({ length: 10 }, () => ({ kind: 'error' as const, status: 529 as const }));
