@@ -18,6 +18,7 @@ import {
   grow,
   reportHeaders,
   reportReleased,
+  reportSent,
   reportSuccess,
   reportThrottle,
   reportUsage,
@@ -326,6 +327,13 @@ export class Admission {
     else waiter.admit(slot);
   }
 
+  /** An admitted attempt reached the wire: the first one starts the wait for evidence (see grow). */
+  sent(): void {
+    if (this.mergedInto) return this.current().sent();
+    // Only the first sent since the last throttle changes anything: no store round trip after it.
+    if (this.keys.view().quietSince === Infinity) this.keys.update(sentStep, false);
+  }
+
   /** The rate-limit headers of the response to an admitted attempt. */
   observe(buckets: SeenBuckets, ticket: Ticket): void {
     if (this.mergedInto) return this.current().observe(buckets, ticket);
@@ -385,6 +393,7 @@ export class Admission {
 
 /** An attempt's answer came back: its slot is free. */
 const released: Step = (state) => reportReleased(state);
+const sentStep: Step = (state, now) => reportSent(state, now);
 
 /** A retry's wait for a slot: resolves with it, or rejects with the signal's reason (leaving the line). */
 class SignalWaiter implements Waiter {

@@ -6,6 +6,7 @@
  * carries `x-should-retry: false`, so a client that retries on its own (the Anthropic SDKs obey
  * the header) does not retry on top.
  */
+import { onWireFetch } from '../attempt/on-wire.js';
 import { checkBodySize } from '../classify/routes.js';
 import { GatewayClosedError } from '../errors.js';
 import { credentialId } from '../admit/limiter-key.js';
@@ -91,7 +92,8 @@ export function gatewayFetch(
   attemptTimeoutMs: number = DEFAULT_ATTEMPT_TIMEOUT_MS,
   credential?: string,
 ): typeof fetch {
-  const send = (request: APIRequest) => underlying(request.url, request);
+  const onWire = onWireFetch(underlying);
+  const send = (request: APIRequest) => onWire(request.url, request);
   const adapter = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     if (core.closed) throw new GatewayClosedError();
     const request = await toAPIRequest(input, init);

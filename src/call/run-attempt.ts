@@ -10,6 +10,7 @@ import type { Ticket } from '../admit/admission.js';
 import { ORGANIZATION_HEADER } from '../admit/limiter-key.js';
 import { classifyConnectionError, readFailedResponse } from '../attempt/outcome.js';
 import { readBuckets } from '../attempt/rate-limit-headers.js';
+import { whenSent } from '../attempt/on-wire.js';
 import { attemptRequest, attemptTimeoutMs, attemptTimeoutReason } from '../attempt/send.js';
 import type { AttemptSpan } from '../trace/attempt-span.js';
 import { guard } from '../trace/guard.js';
@@ -107,6 +108,7 @@ async function sendAttempt(call: Call, next: MiddlewareNext, sent: SentAttempt):
   const timeoutMs = attemptTimeoutMs(call.attemptTimeoutMs);
   const timer = setTimeout(() => controller.abort(attemptTimeoutReason(timeoutMs)), timeoutMs);
   const attempt: InFlight = { ...sent, controller };
+  whenSent(controller.signal, () => call.admission.sent());
   let response: Response;
   try {
     response = await sent.span.run(() => next(request));

@@ -8,6 +8,7 @@ import { Limiters } from '../admit/limiters.js';
 import { MEMORY_STORE } from '../admit/store/memory.js';
 import { isRedisClient, redisStoreFromClient, redisStoreFromUrl } from '../admit/store/redis.js';
 import { isLimiterStore, type LimiterStore } from '../admit/store/types.js';
+import { onWireFetch } from '../attempt/on-wire.js';
 import { GatewayClosedError, GatewayConfigError } from '../errors.js';
 import type { GatewayCore } from '../call/call.js';
 import { gatewayFetch, isGatewayFetch } from '../call/fetch-adapter.js';
@@ -165,9 +166,11 @@ function adoptClient(client: AnthropicLikeClient, core: GatewayCore): void {
   }
   const middleware = middlewareOf(client);
   const credential = clientCredential(client);
-  if (middleware)
+  if (middleware) {
     setClientMiddleware(client, [createMiddleware(core, client.timeout, credential), ...middleware]);
-  else setClientFetch(client, gatewayFetch(core, clientFetch(client), client.timeout, credential));
+    const own = clientFetch(client);
+    if (own) setClientFetch(client, onWireFetch(own));
+  } else setClientFetch(client, gatewayFetch(core, clientFetch(client), client.timeout, credential));
   takeClientRetries(client);
 }
 
@@ -182,8 +185,13 @@ function wrapClient<C extends AnthropicLikeClient>(client: C, core: GatewayCore)
     timeout: userTimeout(client),
     // Outermost, so the application's own middleware still runs once per HTTP attempt; a client
     // without middleware gets the gateway as its fetch.
+    // With middleware, the client's own fetch (innermost, after a cloud client signs) tells when
+    // an attempt leaves.
     ...(middleware ?
-      { middleware: [createMiddleware(core, client.timeout, credential), ...middleware] }
+      {
+        middleware: [createMiddleware(core, client.timeout, credential), ...middleware],
+        ...(clientFetch(client) ? { fetch: onWireFetch(clientFetch(client)!) } : {}),
+      }
     : { fetch: gatewayFetch(core, clientFetch(client), client.timeout, credential) }),
   }) as C;
   useGatewayClass(wrapped);

@@ -101,6 +101,42 @@ describe('cloud clients of different accounts or regions never share a limiter',
     expect(cloud.requests.every((p) => p.startsWith('/model/'))).toBe(true);
   });
 
+  it('Vertex still fetching its token: attempts handed on but not sent show nothing, and the limit waits', async () => {
+    // The client signs innermost, after the gateway's middleware: attempts the gateway handed on
+    // wait there. Counted as in flight and unrefused, they would grow the limit on no evidence,
+    // and the burst would reach the API all at once when the token comes (measured: 40–86
+    // acceleration refusals for a cold burst of 100 on a loaded machine, 9–17 since).
+    const s = await sim();
+    const cloud = await cloudProxy(s.url);
+    const gateway = createGateway({}, {});
+    let tokenCame!: () => void;
+    const token = new Promise<void>((resolve) => (tokenCame = resolve));
+    const authClient = {
+      email: 'sa@p.iam.gserviceaccount.com',
+      projectId: 'project-a',
+      getRequestHeaders: async () => {
+        await token;
+        return new Headers({ authorization: 'Bearer ya29.test' });
+      },
+    };
+    const client = gateway.wrap(
+      new AnthropicVertex({
+        baseURL: `${cloud.url}/v1`,
+        region: 'us-east5',
+        projectId: 'project-a',
+        authClient: authClient as never,
+      }),
+    );
+    const model = 'claude-sonnet-4-5@20250929';
+    const calls = Array.from({ length: 12 }, () => client.messages.create({ ...params, model }));
+    await new Promise((r) => setTimeout(r, 1500)); // three times the evidence the API admits needs
+    expect(s.stats().attempts).toBe(0);
+    expect(gateway.limiters().map((l) => [l.limit, l.active])).toEqual([[4, 4]]);
+    tokenCame();
+    expect((await Promise.all(calls)).every((m) => m.type === 'message')).toBe(true);
+    await gateway.close();
+  });
+
   it('Vertex: two projects, two limiters; a retry-after to one does not delay the other', async () => {
     const s = await sim();
     const cloud = await cloudProxy(s.url);

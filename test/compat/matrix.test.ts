@@ -116,6 +116,23 @@ describe.each(LINES)('@anthropic-ai/sdk $name', (line) => {
     expect(JSON.stringify(spans().map((x) => x.attributes))).not.toContain('sk-compat-secret');
   });
 
+  it('sees each attempt leave: long calls unrefused on the wire let the limit grow before any answer', async () => {
+    const s = await sim({ latency: { ttftMs: 2000, msPerToken: 0 } });
+    const g = createGateway({}, {});
+    const wrapped = g.wrap(client(s));
+    const calls = Array.from({ length: 12 }, () => wrapped.messages.create(PARAMS));
+    // 500 ms on the wire is the evidence (ADMISSION_EVIDENCE_MS); then slow start steps.
+    let limit = 4;
+    for (let i = 0; i < 100 && limit <= 4; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      limit = g.limiters()[0]?.limit ?? 4;
+    }
+    expect(limit).toBeGreaterThan(4);
+    expect(s.stats().byStatus['200'] ?? 0).toBe(0); // before any answer
+    await Promise.all(calls);
+    await g.close();
+  });
+
   it('sends a 400 once and throws that version’s BadRequestError', async () => {
     const s = await sim();
     s.enqueue({ kind: 'error', status: 400 });

@@ -23,6 +23,7 @@ import {
   ADMISSION_EVIDENCE_MS,
   grow,
   reportReleased,
+  reportSent,
   reportSuccess,
   reportThrottle,
 } from '../../src/admit/policy/report.js';
@@ -190,12 +191,17 @@ describe("slow start's health rule", () => {
     expect(state.concurrency.limit).toBeGreaterThanOrEqual(15); // about ×2 again, by rounding
     expect(state.concurrency.limit).toBeLessThanOrEqual(17);
   });
-  it('before any answer: attempts in flight past the time a refusal takes show the API admits them', () => {
+  it('before any answer: attempts on the wire past the time a refusal takes show the API admits them', () => {
     const state = initialKeyState(s, 0);
     dispatch(state, ONE, 0, s.rampIntervalMs); // a long call, no answer yet
-    grow(state, 400, true, s);
+    // Handed on but not yet sent (a cloud client fetching its credentials): no evidence, however long.
+    grow(state, 2000, true, s);
     expect(state.concurrency.limit).toBe(4);
-    grow(state, ADMISSION_EVIDENCE_MS, true, s);
+    reportSent(state, 2000);
+    reportSent(state, 2300); // the first one sent counts
+    grow(state, 2000 + ADMISSION_EVIDENCE_MS - 1, true, s);
+    expect(state.concurrency.limit).toBe(4);
+    grow(state, 2000 + ADMISSION_EVIDENCE_MS, true, s);
     expect(state.concurrency.everSucceeded).toBe(true);
     expect(state.concurrency.limit).toBe(5); // and slow start goes on from there
   });

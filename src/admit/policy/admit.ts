@@ -39,6 +39,5 @@ export function dispatch(state: KeyState, cost: AttemptCost, now: number, interv
   }
   recordDispatch(state.acceleration, now);
   state.inFlight++;
-  if (state.quietSince === Infinity) state.quietSince = now;
   return { at: now, spent: { ...state.spent } };
 }

@@ -102,6 +102,14 @@ export function reportThrottle(
   if (outageHoldMs > 0) hold(state, outageHoldMs, now, s);
 }
 
+/**
+ * An attempt reached the wire (its `fetch` was called): evidence that the API admits attempts counts
+ * from the first one sent, not from the first handed on, which a cloud client may still be signing.
+ */
+export function reportSent(state: KeyState, now: number): void {
+  if (state.quietSince === Infinity) state.quietSince = now;
+}
+
 /** An attempt's answer came back (a stream: was read to its end): its slot is free. */
 export function reportReleased(state: KeyState): void {
   state.inFlight = Math.max(0, state.inFlight - 1);
@@ -123,8 +131,8 @@ export function reportUsage(state: KeyState, cost: AttemptCost, used: number, no
  * (`saturated`) and the limit is healthy.
  */
 export function grow(state: KeyState, now: number, saturated: boolean, s: LimiterSettings): void {
-  // Attempts in flight long past the time a refusal takes to come back were admitted: the API is
-  // answering, even before the first (long) call ends.
+  // Attempts in flight (on the wire) long past the time a refusal takes to come back were admitted:
+  // the API is answering, even before the first (long) call ends.
   if (state.inFlight > 0 && now - state.quietSince >= ADMISSION_EVIDENCE_MS) {
     state.concurrency = noteAnswering(state.concurrency);
   }
