@@ -35,6 +35,8 @@ export class WaitingLine {
   private tail: Waiter | undefined;
   /** Waiters in line, those that left it included until they are reached. */
   size = 0;
+  /** The timers of waiters whose deadline is nearer than one ahead of them (see push). */
+  private readonly alone = new Map<Waiter, ReturnType<typeof setTimeout>>();
   /** The timer for the first deadline in line, and when it fires. */
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
@@ -59,6 +61,7 @@ export class WaitingLine {
       this.unlinkHead();
       if (!w.cancelled) {
         this.watch();
+        this.stopAlone(w);
         return w;
       }
     }
@@ -99,15 +102,28 @@ export class WaitingLine {
   private watchAlone(waiter: Waiter): void {
     const timer = setTimeout(
       () => {
+        this.alone.delete(waiter);
         if (!waiter.cancelled) waiter.expire();
       },
       Math.max(0, waiter.deadline - this.now()),
     );
     timer.unref?.();
+    this.alone.set(waiter, timer);
+  }
+
+  /** A waiter watched alone left the line: its timer would only keep it in memory until its deadline. */
+  private stopAlone(waiter: Waiter): void {
+    if (this.alone.size === 0) return;
+    const timer = this.alone.get(waiter);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.alone.delete(waiter);
   }
 
   /** Stops the line's timer (its admission is disposed of). */
   close(): void {
+    for (const timer of this.alone.values()) clearTimeout(timer);
+    this.alone.clear();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;

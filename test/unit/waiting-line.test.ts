@@ -76,6 +76,21 @@ describe('WaitingLine', () => {
     expect(early.expired).toBe(true);
   });
 
+  it('a waiter watched alone whose turn came keeps no timer; closing stops the others', () => {
+    const line = new WaitingLine(now);
+    const t0 = now();
+    line.push(waiter(1, t0 + 5000));
+    const early = waiter(2, t0 + 1000);
+    line.push(early);
+    line.push(waiter(3, t0 + 500)); // nearer than the one ahead of it too
+    expect(vi.getTimerCount()).toBe(3); // the line's, and one for each watched alone
+    line.shift();
+    expect(line.shift()).toBe(early); // its turn: its own timer goes
+    expect(vi.getTimerCount()).toBe(2);
+    line.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('stops its timer when closed', () => {
     const line = new WaitingLine(now);
     line.push(waiter(1, now() + 1000));
