@@ -51,7 +51,9 @@ describe('limiter', () => {
     };
     const s = await sim(options);
     const audit = createFetchAudit();
-    const { client } = gatewayClient(s, {}, { fetch: audit.fetch });
+    // The default ramp interval (500 ms), as users run it: the suite's fast one (50 ms) doubles slow
+    // start faster than a starved event loop hands the first refusals back.
+    const { client } = gatewayClient(s, { rampIntervalMs: 500 }, { fetch: audit.fetch });
     await Promise.all(Array.from({ length: 150 }, () => client.messages.create(PARAMS)));
     const stats = s.stats();
     expect(stats.byStatus['200']).toBe(150);
@@ -59,14 +61,12 @@ describe('limiter', () => {
     expect(audit.violations()).toBe(0); // a refused call waits its own retry-after; no rate-limit one is broken
     // The acceleration gate keeps flowing at what the API admits, closing only while a window is
     // full: the attempts in flight when the first window filled, and about one per later window.
-    // Measured on an idle machine: 6–16 429s for these 150 calls (the SDK behind pLimit(16) with 8
-    // retries: 107–117). With both cores busy (two CPU hogs beside the test; the simulator runs in
-    // this process) it ranges over 6–94 (the gateway of 9399eff: 8–62), at times above the SDK’s 48–66
-    // then: a starved event loop bunches the gateway's attempts into one window. That is a known
-    // weakness (the benchmarks measure the idle case: bench/RESULTS.md, burst/windows); this test
-    // bounds it so that it holds on a loaded machine and still fails a gate that lets a share of
-    // every window's attempts be refused.
-    expect(stats.byStatus['429']).toBeLessThanOrEqual(100);
+    // Measured: 7–18 429s for these 150 calls on an idle machine, 9–23 with both cores busy (two CPU
+    // hogs beside the test; the simulator runs in this process); the SDK behind pLimit(16) with 8
+    // retries: 107–117. With the suite's 50 ms ramp interval and both cores busy it was 41–105: slow
+    // start doubled every 50 ms while the starved loop held the first refusals back, and the gate,
+    // which counts attempts in flight as admitted until refused, opened at what was in flight.
+    expect(stats.byStatus['429']).toBeLessThanOrEqual(40);
   });
 
   it('paces from the rate-limit headers: few 429s at a steady limit', async () => {
