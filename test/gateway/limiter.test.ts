@@ -80,7 +80,7 @@ describe('limiter', () => {
   });
 
   it('an abort while queued rejects promptly with the SDK’s abort error and frees the queue', async () => {
-    const s = await sim({ latency: { ttftMs: 200, msPerToken: 0 } });
+    const s = await sim({ latency: { ttftMs: 2000, msPerToken: 0 } });
     const { gateway, client } = gatewayClient(s, { concurrencyInitial: 1, concurrencyMax: 1 });
     const first = client.messages.create(PARAMS);
     const controllers = Array.from({ length: 300 }, () => new AbortController());
@@ -91,7 +91,7 @@ describe('limiter', () => {
     const t = Date.now();
     for (const c of controllers) c.abort();
     const errors = await Promise.all(queued);
-    expect(Date.now() - t).toBeLessThan(150);
+    expect(Date.now() - t).toBeLessThan(1000); // long before the call ahead of them is answered
     for (const e of errors) expect(e).toBeInstanceOf(Anthropic.APIUserAbortError);
     await first;
     await until(() => gateway.limiters()[0]!.queued === 0 && gateway.limiters()[0]!.active === 0);
@@ -109,7 +109,7 @@ describe('limiter', () => {
     const t = Date.now();
     c.abort();
     await expect(call).rejects.toBeInstanceOf(Anthropic.APIUserAbortError);
-    expect(Date.now() - t).toBeLessThan(100);
+    expect(Date.now() - t).toBeLessThan(1000); // against a 5 s wait, with slack for a loaded machine
     expect(s.stats().attempts).toBe(1);
   });
 });

@@ -29,7 +29,7 @@ describe('aborts', () => {
     const t = Date.now();
     c.abort();
     await expect(call).rejects.toBeInstanceOf(Anthropic.APIUserAbortError);
-    expect(Date.now() - t).toBeLessThan(100);
+    expect(Date.now() - t).toBeLessThan(1000); // against a 5 s backoff, with slack for a loaded machine
     expect(s.stats().attempts).toBe(1);
   });
 });
