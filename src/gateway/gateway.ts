@@ -166,11 +166,11 @@ function adoptClient(client: AnthropicLikeClient, core: GatewayCore): void {
   }
   const middleware = middlewareOf(client);
   const credential = clientCredential(client);
+  const own = clientFetch(client);
   if (middleware) {
     setClientMiddleware(client, [createMiddleware(core, client.timeout, credential), ...middleware]);
-    const own = clientFetch(client);
     if (own) setClientFetch(client, onWireFetch(own));
-  } else setClientFetch(client, gatewayFetch(core, clientFetch(client), client.timeout, credential));
+  } else setClientFetch(client, gatewayFetch(core, own, client.timeout, credential));
   takeClientRetries(client);
 }
 
@@ -178,6 +178,7 @@ function adoptClient(client: AnthropicLikeClient, core: GatewayCore): void {
 function wrapClient<C extends AnthropicLikeClient>(client: C, core: GatewayCore): C {
   const middleware = middlewareOf(client);
   const credential = clientCredential(client);
+  const own = clientFetch(client);
   const wrapped = client.withOptions({
     maxRetries: 0,
     // withOptions() would pin the resolved timeout, which turns off the SDK's check that a
@@ -190,9 +191,9 @@ function wrapClient<C extends AnthropicLikeClient>(client: C, core: GatewayCore)
     ...(middleware ?
       {
         middleware: [createMiddleware(core, client.timeout, credential), ...middleware],
-        ...(clientFetch(client) ? { fetch: onWireFetch(clientFetch(client)!) } : {}),
+        ...(own ? { fetch: onWireFetch(own) } : {}),
       }
-    : { fetch: gatewayFetch(core, clientFetch(client), client.timeout, credential) }),
+    : { fetch: gatewayFetch(core, own, client.timeout, credential) }),
   }) as C;
   useGatewayClass(wrapped);
   takeClientRetries(wrapped, explicitMaxRetries(client));
