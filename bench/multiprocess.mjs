@@ -15,13 +15,13 @@
 // `redis-server` on the PATH for the kill runs (it starts its own on a free port: the shared one
 // is never stopped). Prints a Markdown report; `--json FILE` also writes every run's numbers.
 // For bench/run.mjs: `import { runMultiprocess, renderMultiprocess } from './multiprocess.mjs'`.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cleanPrefix, OwnRedis } from '../test/fixtures/redis.mjs';
 
 const WORKER = fileURLToPath(new URL('./multiprocess-worker.mjs', import.meta.url));
 const DEFAULT_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -30,6 +30,11 @@ export const PROCESS_COUNTS = [1, 2, 4, 8];
 /** Redis is killed this long after the calls start, for this long. */
 const KILL_AT_MS = 1000;
 const KILL_FOR_MS = 5000;
+/**
+ * Calls of a Redis-kill run: enough for the run to outlast the kill by seconds (T* from about
+ * 10 s), so the workers are seen to re-sync and share again once Redis is back.
+ */
+const KILL_CALLS = 2000;
 
 function quantile(sorted, q) {
   if (sorted.length === 0) return NaN;
@@ -40,67 +45,6 @@ function median(xs) {
   if (v.length === 0) return NaN;
   const m = v.length >> 1;
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-/** A redis-server of the bench's own, nothing on disk: for the runs that kill it. */
-async function ownRedis(port) {
-  const { Redis } = await import('ioredis');
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  probe.disconnect();
-  return {
-    child,
-    kill: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', resolve);
-        child.kill('SIGKILL');
-      }),
-  };
-}
-
-async function cleanPrefix(url, prefix) {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // a killed Redis has nothing left
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Forks `p` workers and waits until each is ready. */
@@ -170,7 +114,7 @@ async function runOnce(cell, p, store, rep, redis, spawnSimulator, callParams) {
   const stats = await sim.stats();
   for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
   await sim.close();
-  if (store === 'redis' && !redis.kill) await cleanPrefix(redis.url, prefix);
+  if (store === 'redis' && !redis.kill) await cleanPrefix(prefix, redis.url);
   const ok = done.reduce((a, d) => a + d.ok, 0);
   const errors = {};
   for (const d of done) for (const [k, v] of Object.entries(d.errors ?? {})) errors[k] = (errors[k] ?? 0) + v;
@@ -258,7 +202,7 @@ async function killedWorkerRun(cell, redisUrl, spawnSimulator, callParams) {
   }
   redis.disconnect();
   await sim.close();
-  await cleanPrefix(redisUrl, prefix);
+  await cleanPrefix(prefix, redisUrl);
   return { held, backMs, leaseMs: 10_000 };
 }
 
@@ -267,7 +211,7 @@ async function killedWorkerRun(cell, redisUrl, spawnSimulator, callParams) {
  * stores, kill (the Redis-kill and killed-worker runs), redisUrl, log.
  */
 export async function runMultiprocess(options = {}) {
-  const { cells, callParams } = await import('./scenarios.mjs');
+  const { cells, burstCells, callParams } = await import('./scenarios.mjs');
   const { spawnSimulator } = await import('./sim-process.mjs');
   const quick = options.quick ?? false;
   const reps = options.reps ?? (quick ? 1 : 3);
@@ -299,20 +243,11 @@ export async function runMultiprocess(options = {}) {
   const kills = [];
   let killedWorker;
   if (options.kill !== false && stores.includes('redis')) {
-    for (const cell of chosen) {
-      const port = await freePort();
-      let server = await ownRedis(port);
-      const url = `redis://127.0.0.1:${port}`;
-      const kill = {
-        at: KILL_AT_MS,
-        forMs: KILL_FOR_MS,
-        get server() {
-          return server;
-        },
-        restart: async () => {
-          server = await ownRedis(port);
-        },
-      };
+    const long = burstCells(KILL_CALLS);
+    for (const cell of long.filter((c) => chosen.some((k) => k.mechanism === c.mechanism))) {
+      const server = await OwnRedis.start();
+      const url = server.url;
+      const kill = { at: KILL_AT_MS, forMs: KILL_FOR_MS, server, restart: () => server.start() };
       const r = await runOnce(cell, 4, 'redis', 0, { url, kill }, spawnSimulator, callParams);
       await server.kill();
       kills.push(r);
@@ -391,6 +326,8 @@ export function renderMultiprocess(result) {
   if (result.kills.length) {
     lines.push(
       `### Redis killed for ${KILL_FOR_MS / 1000} s, ${KILL_AT_MS / 1000} s into the run (P = 4)`,
+      '',
+      `The cold burst at ${result.kills[0].n} calls, so that the run outlasts the kill and the workers are seen to share again (re-syncs: each worker's store found Redis back and wrote its state there).`,
       '',
     );
     lines.push(

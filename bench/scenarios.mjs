@@ -492,6 +492,12 @@ export function cells({ quick = false, timeScale } = {}) {
   return out;
 }
 
+/** The cold burst's cells (one per mechanism) at `n` calls: for runs that must last a while. */
+export function burstCells(n) {
+  const burst = { ...workloads(false, undefined).find((w) => w.name === 'burst'), n };
+  return MECHANISM_NAMES.map((m) => makeCell(burst, m, MECHANISMS[m]));
+}
+
 /**
  * The variants: each mechanism's parameters at half and double the defaults, on the cold burst.
  * "Half and double" per parameter: windows windowMs 500/2000, floor 10/40, and factor 1.5/3 (the
