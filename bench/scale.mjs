@@ -9,13 +9,16 @@
 //             completed per second, over the 20,000 after the first 2,000: the queue is still
 //             78,000 deep at the end of that window with 100,000), CPU per call (user + system) and
 //             peak RSS; and the same with the queue kept at 100 (a producer tops it up), the
-//             reference the deep queue's rate is compared with.
+//             reference the deep queue's rate is compared with. Dispatch runs are repeated
+//             (3 repetitions, each the reference then every depth, for each side in turn): the
+//             rate of one run moves by ±15% on a 2-core machine, so the report compares each deep
+//             run with the reference of its own repetition and takes the median.
 // The gateway runs with a fixed concurrency (16, or 8 for memory) so both sides have the same
 // number of calls in flight; no tracer provider is registered (the CPU cost of spans is in
 // overhead.mjs).
 //
-//   node --expose-gc bench/scale.mjs [--quick] [--json]     (--quick: 10,000 only; measures bench/.dist,
-//   which bench/run.mjs builds)
+//   node --expose-gc bench/scale.mjs [--quick] [--json]     (--quick: 10,000 only, 1 repetition;
+//   measures bench/.dist, which bench/run.mjs builds)
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,6 +31,8 @@ const MEMORY_IN_FLIGHT = 8;
 const REFERENCE_CALLS = 22_000;
 /** Calls measured after the warm-up, at most (the rest of a deep queue is not waited for). */
 const MEASURED = 20_000;
+/** Repetitions of the dispatch runs. */
+const REPS = 3;
 
 if (process.argv[2] === '--scale-child') await child(JSON.parse(process.argv[3]));
 else await parent();
@@ -38,14 +43,8 @@ async function parent() {
   });
   const log = values.json ? (...a) => console.error(...a) : console.log;
   const sizes = values.quick ? [10_000] : [10_000, 100_000];
+  const reps = values.quick ? 1 : REPS;
   const results = { memory: [], dispatch: [], reference: [] };
-  for (const mode of ['bare', 'gateway']) {
-    const ref = await run({ phase: 'reference', mode, n: REFERENCE_CALLS });
-    results.reference.push(ref);
-    log(
-      `  ${mode} reference (100 queued): ${ref.rate.toFixed(0)} calls/s, ${ref.cpuUs.toFixed(0)} µs CPU/call`,
-    );
-  }
   for (const n of sizes) {
     for (const mode of ['bare', 'gateway']) {
       const mem = await run({ phase: 'memory', mode, n });
@@ -53,11 +52,22 @@ async function parent() {
       log(
         `  ${mode} ${n} queued: ${(mem.bytesPerCall / 1024).toFixed(2)} KiB heap per queued call, RSS ${(mem.rssBytes / 2 ** 20).toFixed(0)} MiB`,
       );
-      const d = await run({ phase: 'dispatch', mode, n });
-      results.dispatch.push(d);
+    }
+  }
+  for (let rep = 0; rep < reps; rep++) {
+    for (const mode of ['bare', 'gateway']) {
+      const ref = { ...(await run({ phase: 'reference', mode, n: REFERENCE_CALLS })), rep };
+      results.reference.push(ref);
       log(
-        `  ${mode} ${n} at once: ${d.rate.toFixed(0)} calls/s, ${d.cpuUs.toFixed(0)} µs CPU/call, peak RSS ${(d.maxRssBytes / 2 ** 20).toFixed(0)} MiB, ${d.seconds.toFixed(1)} s`,
+        `  rep ${rep} ${mode} reference (100 queued): ${ref.rate.toFixed(0)} calls/s, ${ref.cpuUs.toFixed(0)} µs CPU/call`,
       );
+      for (const n of sizes) {
+        const d = { ...(await run({ phase: 'dispatch', mode, n })), rep };
+        results.dispatch.push(d);
+        log(
+          `  rep ${rep} ${mode} ${n} at once: ${d.rate.toFixed(0)} calls/s (${(d.rate / ref.rate).toFixed(2)} of the reference), ${d.cpuUs.toFixed(0)} µs CPU/call, peak RSS ${(d.maxRssBytes / 2 ** 20).toFixed(0)} MiB, ${d.seconds.toFixed(1)} s`,
+        );
+      }
     }
   }
   if (values.json) console.log(JSON.stringify(results));
