@@ -164,36 +164,40 @@ function adoptClient(client: AnthropicLikeClient, core: GatewayCore): void {
     if (client.maxRetries !== 0) takeClientRetries(client, client.maxRetries);
     return;
   }
+  const hooks = gatewayHooks(client, core);
+  if (hooks.middleware) setClientMiddleware(client, hooks.middleware);
+  if (hooks.fetch) setClientFetch(client, hooks.fetch);
+  takeClientRetries(client);
+}
+
+/**
+ * What sends `client`'s calls through `core`: the gateway's middleware, outermost, so the
+ * application's own still runs once per HTTP attempt, and the client's own fetch (innermost, after
+ * a cloud client signs) wrapped to tell when an attempt leaves; a client without the `middleware`
+ * option gets the gateway as its fetch.
+ */
+function gatewayHooks(
+  client: AnthropicLikeClient,
+  core: GatewayCore,
+): { middleware?: unknown[]; fetch?: typeof fetch } {
   const middleware = middlewareOf(client);
   const credential = clientCredential(client);
   const own = clientFetch(client);
-  if (middleware) {
-    setClientMiddleware(client, [createMiddleware(core, client.timeout, credential), ...middleware]);
-    if (own) setClientFetch(client, onWireFetch(own));
-  } else setClientFetch(client, gatewayFetch(core, own, client.timeout, credential));
-  takeClientRetries(client);
+  if (!middleware) return { fetch: gatewayFetch(core, own, client.timeout, credential) };
+  return {
+    middleware: [createMiddleware(core, client.timeout, credential), ...middleware],
+    ...(own ? { fetch: onWireFetch(own) } : {}),
+  };
 }
 
 /** A copy of `client` whose calls go through `core`. */
 function wrapClient<C extends AnthropicLikeClient>(client: C, core: GatewayCore): C {
-  const middleware = middlewareOf(client);
-  const credential = clientCredential(client);
-  const own = clientFetch(client);
   const wrapped = client.withOptions({
     maxRetries: 0,
     // withOptions() would pin the resolved timeout, which turns off the SDK's check that a
     // non-streaming call long enough to pass 10 minutes must stream: keep what the user gave.
     timeout: userTimeout(client),
-    // Outermost, so the application's own middleware still runs once per HTTP attempt; a client
-    // without middleware gets the gateway as its fetch.
-    // With middleware, the client's own fetch (innermost, after a cloud client signs) tells when
-    // an attempt leaves.
-    ...(middleware ?
-      {
-        middleware: [createMiddleware(core, client.timeout, credential), ...middleware],
-        ...(own ? { fetch: onWireFetch(own) } : {}),
-      }
-    : { fetch: gatewayFetch(core, own, client.timeout, credential) }),
+    ...gatewayHooks(client, core),
   }) as C;
   useGatewayClass(wrapped);
   takeClientRetries(wrapped, explicitMaxRetries(client));
