@@ -13,7 +13,8 @@
  *       SDK's typed error (`Anthropic.AnthropicError` and subclasses) or the gateway's own error,
  *       never a bare `Error` / `TypeError` / `RangeError`. One exception, the SDK's own behaviour:
  *       a `SyntaxError` for a body the server sent whole with a 2xx status but invalid JSON (or
- *       invalid JSON in an SSE event), which is what the bare SDK raises for it too;
+ *       invalid JSON in an SSE event), or for any 205 (fetch empties a null-body status), which
+ *       is what the bare SDK raises for it too;
  *   (b) afterwards no slot stays taken: every limiter shows `active: 0, queued: 0`;
  *   (c) every span started during the case has ended;
  *   (d) the next ordinary call on the same key+model (the server answering 200 again) is sent at
@@ -455,10 +456,14 @@ function toAnswer(a: HostileAnswer): Answer {
 }
 
 /** A 2xx body that is not JSON (or is cut short by a false content-length, which the client reads
- * as a whole body): the SDK's own JSON parse raises a `SyntaxError` for it, gateway or not. */
+ * as a whole body), or any 205 (fetch gives a null-body status an empty body whatever was sent, and
+ * the SDK special-cases only 204): the SDK's own JSON parse raises a `SyntaxError` for it, gateway
+ * or not. */
 function mayRaiseSyntaxError(answers: readonly HostileAnswer[]): boolean {
   return answers.some(
-    (a) => a.status >= 200 && a.status < 300 && (a.body.malformedJson || a.framing === 'shorter'),
+    (a) =>
+      a.status === 205 ||
+      (a.status >= 200 && a.status < 300 && (a.body.malformedJson || a.framing === 'shorter')),
   );
 }
 

@@ -443,6 +443,31 @@ describe('the whole-call deadline covers response bodies and streams', () => {
   });
 });
 
+describe('a 205 with a JSON body (found by the property test)', () => {
+  it("the caller gets the bare SDK's own SyntaxError (fetch empties a 205), the slot is freed and the next call goes at once", async () => {
+    const server = await hostile();
+    const answer = response({ status: 205, reason: 'OK', headers: json, body: 'null' });
+    const expected = await bareSdkError(server, answer);
+    expect(expected, describeError(expected)).toBeInstanceOf(SyntaxError);
+
+    server.clear();
+    server.enqueue(answer);
+    const { gateway, client } = gatewayClient(server, { maxRetries: 1 });
+    const sent = server.requests.length;
+    const result = await settleWithin(client.messages.create(PARAMS, { signal: testSignal() }), 3_000);
+    expect(result.state).toBe('rejected');
+    const error = result.state === 'rejected' ? result.error : undefined;
+    expect(error, describeError(error)).toBeInstanceOf(SyntaxError);
+    expect(server.requests.length - sent, 'a parse failure of a 2xx is not retried').toBe(1);
+    expect(await until(() => idle(gateway), 500), limiterState(gateway)).toBe(true);
+
+    server.fallback(okAnswer());
+    const next = await nextCallDelay(server, client, 1_000);
+    expect(next.delayMs).toBeLessThan(350);
+    expect((await next.call).state).toBe('fulfilled');
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 
 describe('a body cut short (found by the property test)', () => {
