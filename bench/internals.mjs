@@ -40,5 +40,15 @@ export function gatewayInternals() {
       }
       return any ? { gateRate: armed ? rate : null, gateClosed: closed, gwInFlight: inFlight } : {};
     },
+    /** One line on the first admission: the gate's cut level, what it counted admitted over the
+     * last second, its growth per second, and the store key it decides on (a shared store's). */
+    detail() {
+      const [a] = seen;
+      const acc = a?.state?.acceleration;
+      if (!acc) return '';
+      const admitted = Array.from(acc.admitted ?? []).reduce((x, y) => x + y, 0);
+      const key = a.keys?.names?.tag;
+      return `cut ${Number.isFinite(acc.cutRate) ? `${acc.cutRate.toFixed(1)}/s` : 'none'}, admitted ${admitted} in 1 s, growth ×${Math.exp(acc.logGrowth).toFixed(2)}/s${key ? `, key ${key.slice(key.indexOf('{'))} (${a.keys.served})` : ''}`;
+    },
   };
 }

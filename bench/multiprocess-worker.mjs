@@ -16,9 +16,26 @@ const client = gateway.wrap(
   new Anthropic({ apiKey: BENCH_API_KEY ?? 'sk-bench-key', baseURL: BENCH_SIM_URL }),
 );
 
+// BENCH_TRACE: this worker's view of its limiter every BENCH_TRACE_MS (250), for bench/multiprocess.mjs --trace.
+const internals = process.env.BENCH_TRACE ? (await import('./internals.mjs')).gatewayInternals() : undefined;
+
 process.on('message', async (msg) => {
   if (msg.type !== 'go') return;
   const started = performance.now();
+  const trace = [];
+  const tracer =
+    internals &&
+    setInterval(
+      () => {
+        const [l] = gateway.limiters();
+        const g = internals.sample();
+        const t = (performance.now() - started) / 1000;
+        trace.push(
+          `${t.toFixed(2)} s  limit ${l?.limit}, active ${l?.active}, queued ${l?.queued}, gate ${g.gateRate == null ? 'unarmed' : `${g.gateRate.toFixed(1)}/s${g.gateClosed ? ' closed' : ''}`}; ${internals.detail()}`,
+        );
+      },
+      Number(process.env.BENCH_TRACE_MS) || 250,
+    );
   let ok = 0;
   let failed = 0;
   const errors = {};
@@ -36,8 +53,9 @@ process.on('message', async (msg) => {
       lastSettle = performance.now() - started;
     }),
   );
+  if (tracer) clearInterval(tracer);
   const stats = store ? { ...store.stats, admitMs: store.stats.admitMs.slice() } : undefined;
-  process.send({ type: 'done', ok, failed, errors, lastSettleMs: lastSettle, stats }, () => {
+  process.send({ type: 'done', ok, failed, errors, lastSettleMs: lastSettle, stats, trace }, () => {
     void gateway.close().finally(() => process.exit(0));
   });
 });

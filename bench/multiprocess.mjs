@@ -6,7 +6,13 @@
 //
 //   node bench/multiprocess.mjs [--quick] [--reps N] [--only windows,none] [--p 1,2,4,8]
 //                               [--stores memory,redis] [--no-kill | --kill-only] [--json FILE] [--out FILE]
-//                               [--no-build]
+//                               [--no-build] [--trace] [--burn N]
+// --trace prints each run's timeline to stderr: every 250 ms the simulator's admitted attempts in
+// flight, its admissions and refusals so far, and each worker's view of its limiter (concurrency
+// limit, slots, queue; the acceleration gate's rate, cut level, admitted count and growth; the
+// store key it decides on), every BENCH_TRACE_MS (250) ms. --burn N runs N processes
+// that only burn CPU beside each run: a control for how much of a result is this machine's two
+// cores, shared by P workers, the simulator and Redis.
 // `npm run bench:multiprocess` runs the whole of it (the matrix's 1,000 calls, 3 repetitions:
 // about 17 minutes on 2 cores) into bench/MULTIPROCESS.md and bench/multiprocess.json, so `npm run
 // bench` (30 minutes already) leaves it out; `--quick` (400 calls, 1 repetition) takes about 5.
@@ -15,7 +21,7 @@
 // `redis-server` on the PATH for the kill runs (it starts its own on a free port: the shared one
 // is never stopped). Prints a Markdown report; `--json FILE` also writes every run's numbers.
 // For bench/run.mjs: `import { runMultiprocess, renderMultiprocess } from './multiprocess.mjs'`.
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -64,12 +70,45 @@ async function startWorkers(p, env) {
   return workers.map((w) => w.child);
 }
 
+/** `n` child processes that only burn CPU; `stop()` kills them. */
+function burnCpu(n) {
+  const burners = Array.from({ length: n }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  );
+  return { stop: () => burners.forEach((b) => b.kill('SIGKILL')) };
+}
+
+/** Samples the simulator every 250 ms while a run lasts; `stop()` returns the lines. */
+function simTimeline(sim, started) {
+  const lines = [];
+  const timer = setInterval(() => {
+    const t = (performance.now() - started) / 1000;
+    sim
+      .stats()
+      .then((st) => {
+        const pools = Object.values(st.pools).filter((q) => q.group !== '*');
+        const sum = (k) => pools.reduce((a, q) => a + q[k], 0);
+        lines.push(
+          `${t.toFixed(2)} s  sim: in flight ${sum('inFlight')}, admitted ${sum('admitted')}, refusals ${JSON.stringify(st.refusals)}`,
+        );
+      })
+      .catch(() => {});
+  }, 250);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return lines;
+    },
+  };
+}
+
 /**
  * One run: `p` workers, `store` ('memory' | 'redis'), the cell's calls split evenly.
- * `redis`: { url, kill?: { at, forMs, server } } for the kill runs.
+ * `redis`: { url, kill?: { at, forMs, server } } for the kill runs. `extra`: { trace, burn } (see the top).
  */
-async function runOnce(cell, p, store, rep, redis, spawnSimulator, callParams) {
+async function runOnce(cell, p, store, rep, redis, spawnSimulator, callParams, extra = {}) {
   const seed = 1000 + rep;
+  const burners = burnCpu(extra.burn ?? 0);
   const sim = await spawnSimulator(cell.sim(seed));
   const prefix = `cgw-bench:${randomUUID().slice(0, 8)}:`;
   const env = Object.fromEntries(
@@ -77,6 +116,7 @@ async function runOnce(cell, p, store, rep, redis, spawnSimulator, callParams) {
   );
   Object.assign(env, { BENCH_SIM_URL: sim.url, BENCH_API_KEY: 'sk-bench-key', BENCH_PREFIX: prefix });
   if (store === 'redis') env.BENCH_REDIS_URL = redis.url;
+  if (extra.trace) env.BENCH_TRACE = '1';
   const workers = await startWorkers(p, env);
   const n = cell.n;
   const shares = Array.from({ length: p }, (_, i) => Math.floor(n / p) + (i < n % p ? 1 : 0));
@@ -101,6 +141,7 @@ async function runOnce(cell, p, store, rep, redis, spawnSimulator, callParams) {
       }),
   );
   workers.forEach((child, i) => child.send({ type: 'go', calls: shares[i], params: callParams() }));
+  const timeline = extra.trace && simTimeline(sim, started);
   // Redis killed `at` ms into the run and started again `forMs` later, even if the run ended first.
   const restarted =
     redis?.kill &&
@@ -109,11 +150,20 @@ async function runOnce(cell, p, store, rep, redis, spawnSimulator, callParams) {
       setTimeout(() => void redis.kill.restart().then(resolve), redis.kill.at + redis.kill.forMs);
     });
   const done = await Promise.all(results);
+  if (timeline) {
+    const ends = done.map((d) => `${((d.endMs ?? NaN) / 1000).toFixed(2)} s`).join(', ');
+    process.stderr.write(
+      [`--- ${cell.name} P=${p} ${store} rep ${rep}: workers ended at ${ends}`, ...timeline.stop()]
+        .concat(done.flatMap((d, i) => (d.trace ?? []).map((l) => `${l}  (worker ${i})`)))
+        .join('\n') + '\n',
+    );
+  }
   await restarted;
   const makespanMs = Math.max(...done.map((d) => d.endMs ?? deadlineMs));
   const stats = await sim.stats();
   for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
   await sim.close();
+  burners.stop();
   if (store === 'redis' && !redis.kill) await cleanPrefix(prefix, redis.url);
   const ok = done.reduce((a, d) => a + d.ok, 0);
   const errors = {};
@@ -208,7 +258,7 @@ async function killedWorkerRun(cell, redisUrl, spawnSimulator, callParams) {
 
 /**
  * Runs the multi-process bench. Options: quick, reps, only (mechanisms), p (process counts),
- * stores, kill (the Redis-kill and killed-worker runs), redisUrl, log.
+ * stores, kill (the Redis-kill and killed-worker runs), redisUrl, log, trace, burn (see the top).
  */
 export async function runMultiprocess(options = {}) {
   const { cells, burstCells, callParams } = await import('./scenarios.mjs');
@@ -226,7 +276,10 @@ export async function runMultiprocess(options = {}) {
     for (const p of counts) {
       for (const store of stores) {
         for (let rep = 0; rep < reps; rep++) {
-          const r = await runOnce(cell, p, store, rep, { url: redisUrl }, spawnSimulator, callParams);
+          const r = await runOnce(cell, p, store, rep, { url: redisUrl }, spawnSimulator, callParams, {
+            trace: options.trace,
+            burn: options.burn,
+          });
           runs.push(r);
           options.onRun?.({ runs });
           log(
@@ -363,6 +416,8 @@ async function main() {
       'no-build': { type: 'boolean' },
       json: { type: 'string' },
       out: { type: 'string' },
+      trace: { type: 'boolean' },
+      burn: { type: 'string' },
     },
   });
   const { buildSnapshot } = await import('./build.mjs');
@@ -378,6 +433,8 @@ async function main() {
     stores: values.stores?.split(','),
     kill: !values['no-kill'],
     matrix: !values['kill-only'],
+    trace: values.trace,
+    burn: values.burn ? Number(values.burn) : 0,
     // Every run as it ends, so a long run that stops early keeps what it measured.
     onRun: values.json ? (partial) => writeFileSync(values.json, `${JSON.stringify(partial)}\n`) : undefined,
   });

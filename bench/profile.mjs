@@ -7,7 +7,10 @@
 // p-limit, undici (fetch), Node's internals, GC, and the rest; printed as µs per call, the
 // gateway's column minus the bare SDK's showing what the gateway adds and where.
 //
-//   node bench/profile.mjs [--calls K] [--no-tracing] [--json]
+//   node bench/profile.mjs [--calls K] [--no-tracing] [--json] [--functions N]
+//
+// --functions N also lists the gateway's N functions with the most self time (file:line), to find
+// what to make cheaper inside a component.
 //
 // Needs bench/.dist (node bench/build.mjs).
 import Anthropic from '@anthropic-ai/sdk';
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '4000' },
     'no-tracing': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    functions: { type: 'string', default: '0' },
   },
 });
 const K = Number(values.calls);
@@ -65,6 +69,19 @@ function selfTimes(profile) {
   return out;
 }
 
+/** Self time per gateway function (µs), keyed `file:line name`. */
+function gatewayFunctions(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const out = new Map();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const { url, functionName, lineNumber } = byId.get(profile.samples[i]).callFrame;
+    if (!url.includes('/bench/.dist/')) continue;
+    const key = `${url.slice(url.indexOf('/bench/.dist/') + 13)}:${lineNumber + 1} ${functionName || '(anonymous)'}`;
+    out.set(key, (out.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  }
+  return out;
+}
+
 async function run(client) {
   await callsInFlight(client, params, K, IN_FLIGHT);
   await provider.forceFlush();
@@ -95,6 +112,7 @@ for (const [name, client] of [
   results[name] = {
     cpuUsPerCall: (cpu.user + cpu.system) / K,
     selfUsPerCall: Object.fromEntries([...selfTimes(profile)].map(([k, v]) => [k, v / K])),
+    functions: [...gatewayFunctions(profile)].map(([k, v]) => [k, v / K]).sort((a, b) => b[1] - a[1]),
   };
 }
 session.disconnect();
@@ -123,4 +141,11 @@ if (values.json) {
     console.log(
       `| ${r.component} | ${r.bare.toFixed(1)} | ${r.gateway.toFixed(1)} | ${(r.gateway - r.bare).toFixed(1)} |`,
     );
+  const n = Number(values.functions);
+  if (n > 0) {
+    console.log('');
+    console.log('| gateway function (self time) | µs/call |');
+    console.log('|---|---:|');
+    for (const [k, v] of results.gateway.functions.slice(0, n)) console.log(`| \`${k}\` | ${v.toFixed(1)} |`);
+  }
 }

@@ -142,10 +142,10 @@ describe.each(Object.keys(makers))('the %s store', (name) => {
 });
 
 describe('the Redis store, two processes', () => {
-  const pair = () => {
+  const pair = (key = KEY) => {
     const prefix = testPrefix();
     const stores = [0, 1].map(() => redisStoreFromUrl(REDIS_URL, { keyPrefix: prefix, leaseMs: 600 }));
-    const admissions = stores.map((s) => new Admission(KEY, settings, undefined, undefined, s));
+    const admissions = stores.map((s) => new Admission(key, settings, undefined, undefined, s));
     cleanups.push(async () => {
       for (const a of admissions) a.dispose();
       await Promise.all(stores.map((s) => s.close()));
@@ -184,6 +184,43 @@ describe('the Redis store, two processes', () => {
     expect(performance.now() - released).toBeLessThan(200);
     t2.release();
     t3.release();
+  });
+
+  it("a process that learns the organization takes the others on the credential's key with it", async () => {
+    // Before any answer, a credential's calls share the credential's key; the first answer names
+    // the organization and its process moves there. The other process, whose calls have had no
+    // answer yet, must not go on with the credential's limits beside the organization's.
+    const {
+      stores,
+      admissions: [a, b],
+    } = pair('key:contract-credential\u0000sonnet');
+    (await a!.acquire(COST)).release();
+    (await b!.acquire(COST)).release();
+    a!.rekey(KEY);
+    const t1 = await a!.acquire(COST);
+    const t2 = await a!.acquire(COST); // the organization's limit (2) is in use
+    let got = false;
+    const p = b!.acquire(COST).then((t) => ((got = true), t));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(got, "the other process admitted a call on the credential's key").toBe(false);
+    const released = performance.now();
+    t1.release();
+    const t3 = await p;
+    expect(performance.now() - released).toBeLessThan(200); // woken on the organization's channel
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(REDIS_URL);
+    try {
+      const prefix = (stores[1] as RedisStore).prefix;
+      const leases = await redis.zrange(`${prefix}{org:contract-org|sonnet}:l`, '0', '-1');
+      expect(leases).toHaveLength(2);
+      expect(leases.some((m) => m.startsWith(`${(stores[1] as RedisStore).process}:`))).toBe(true);
+      expect(await redis.zcard(`${prefix}{key:contract-credential|sonnet}:l`)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+    t2.release();
+    t3.release();
+    expect(stores[1]!.stats.fallbacks).toBe(0);
   });
 
   it('a process that stops renewing gives its slots back within the lease time', async () => {

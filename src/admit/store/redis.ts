@@ -28,7 +28,7 @@ import { initialKeyState, type KeyState, type LimiterSettings } from '../key-sta
 import { STEPS_PER_INTERVAL } from '../policy/concurrency.js';
 import { copyState, decodeState, encodeState } from './codec.js';
 import { decideAdmit, SLOT_POLL_MS } from './decide.js';
-import { READ, RELEASE, RENEW, WRITE, type Script } from './scripts.js';
+import { MOVED, READ, RELEASE, RENEW, WRITE, type Script } from './scripts.js';
 import { keepShare, shareLimitsOf, shareOf, wholeOf, type ShareLimits } from './share.js';
 import { recordFallback, recordOperation, type StoreOperation, type StoreOutcome } from './telemetry.js';
 import type { AdmitRequest, AdmitResult, KeyStore, LimiterStore, Served, Step } from './types.js';
@@ -118,6 +118,8 @@ interface Read {
   readonly waitingUntil: number;
   readonly leases: number;
   readonly processes: number;
+  /** The key+model another process moved this one's limits to (see MOVED), if any. */
+  readonly movedTo: string | undefined;
 }
 
 function parseRead(r: unknown[], at: number): Read {
@@ -128,8 +130,12 @@ function parseRead(r: unknown[], at: number): Read {
     waitingUntil: Number(r[at + 4]) || 0,
     leases: Number(r[at + 5]) || 0,
     processes: Math.max(1, Number(r[at + 6]) || 1),
+    movedTo: (r[at + 7] as string | undefined) || undefined,
   };
 }
+
+/** How many moves one transaction follows: a move leads to an organization's key, which does not move. */
+const MAX_MOVES = 2;
 
 type Entry =
   | {
@@ -352,6 +358,12 @@ export class RedisStore implements LimiterStore {
     }
   }
 
+  /** Marks `names` as moved to key+model `id`, for the processes still on it (see MOVED). */
+  markMoved(names: Names, id: string): void {
+    if (!this.healthy) return;
+    this.run('transaction', MOVED, [names.state], [id, STATE_TTL_MS, names.channel]).catch(() => {});
+  }
+
   /** Gives back leases held under a key this process no longer uses (it was renamed). */
   releaseElsewhere(names: Names, members: string[]): void {
     if (!this.healthy || members.length === 0) return;
@@ -547,14 +559,25 @@ class RedisKey implements KeyStore {
   }
 
   rekey(id: string): void {
+    const from = this.names;
+    if (!this.moveTo(id)) return;
+    // The other processes on the old key (their calls not answered yet, so their organization not
+    // known) follow now: left there, they would share the old key's limits among themselves while
+    // this process spends the organization's, twice the concurrency a cold start is allowed.
+    this.store.markMoved(from, id);
+  }
+
+  /** Goes over to key+model `id`; false when already there. */
+  private moveTo(id: string): boolean {
     const names = namesOf(this.store.prefix, id);
-    if (names.tag === this.names.tag) return;
+    if (names.tag === this.names.tag) return false;
     this.store.unsubscribe(this.names.channel, this);
     // What was learned under the old key seeds the new one if Redis has no state for it yet.
     this.seed = copyState(this.view());
     this.names = names;
     this.version = '';
     this.store.subscribe(names.channel, this);
+    return true;
   }
 
   /** Redis answers again: the next transaction re-syncs (and takes leases for calls in flight). */
@@ -694,12 +717,15 @@ class RedisKey implements KeyStore {
   }
 
   /** Runs `batch` as one transaction; on a failure, locally. */
-  private async transact(batch: Entry[]): Promise<void> {
+  private async transact(batch: Entry[], moves = 0): Promise<void> {
     const store = this.store;
     store.stats.transactions++;
     const names = this.names;
     const keys = [names.state, names.leases, names.processes];
     const started = performance.now();
+    // Another process moved this key's limits (see MOVED): the batch goes there instead.
+    const moved = (read: Read) =>
+      moves < MAX_MOVES && read.movedTo !== undefined && this.moveTo(read.movedTo);
     try {
       let read: Read;
       {
@@ -707,6 +733,7 @@ class RedisKey implements KeyStore {
         read = parseRead(r.reply, 0);
         store.noteTime(read.now, r.sentAt, r.at);
       }
+      if (moved(read)) return await this.transact(batch, moves + 1);
       for (let attempt = 0; ; attempt++) {
         const out = this.apply(batch, read);
         if (!out.dirty) {
@@ -736,6 +763,7 @@ class RedisKey implements KeyStore {
         store.stats.conflicts++;
         recordOperation('transaction', 'conflict', 0);
         read = parseRead(r.reply, 1);
+        if (moved(read)) return await this.transact(batch, moves + 1);
         if (attempt + 1 >= MAX_CONFLICTS) {
           // Contended: admissions look again in a moment, reports go in the next transaction.
           this.shared = read.state ?? this.shared;

@@ -5,7 +5,8 @@
  *
  * Layout per key+model (`<prefix>{<owner>|<group>}`):
  * - `…:s` a hash: `v` the state's version (a counter), `d` the encoded state, `w` until when some
- *   process had calls waiting (ms, Redis time);
+ *   process had calls waiting (ms, Redis time), `m` the key+model its limits moved to (a
+ *   credential's, once its organization is known: see MOVED);
  * - `…:l` a sorted set of slot leases: member `<process>:<n>`, score its expiry (ms);
  * - `…:p` a sorted set of live processes: member the process id, score its heartbeat's expiry;
  * - channel `…:w`: a message when a slot is given back or the limit rose.
@@ -29,10 +30,10 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 `;
 
-/** The state as read: {sec, usec, version, data, waitingUntil, leases in use, live processes}. */
+/** The state as read: {sec, usec, version, data, waitingUntil, leases in use, live processes, moved to}. */
 const READ_REPLY = `
-local h = redis.call('HMGET', KEYS[1], 'v', 'd', 'w')
-return {t[1], t[2], h[1] or '0', h[2] or '', h[3] or '0', redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3])}
+local h = redis.call('HMGET', KEYS[1], 'v', 'd', 'w', 'm')
+return {t[1], t[2], h[1] or '0', h[2] or '', h[3] or '0', redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), h[4] or ''}
 `;
 
 /**
@@ -54,8 +55,8 @@ export const WRITE = script(`
 local v = redis.call('HGET', KEYS[1], 'v') or '0'
 if v ~= ARGV[1] then
 ${PRELUDE}
-  local h = redis.call('HMGET', KEYS[1], 'v', 'd', 'w')
-  return {0, t[1], t[2], h[1] or '0', h[2] or '', h[3] or '0', redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3])}
+  local h = redis.call('HMGET', KEYS[1], 'v', 'd', 'w', 'm')
+  return {0, t[1], t[2], h[1] or '0', h[2] or '', h[3] or '0', redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), h[4] or ''}
 end
 ${PRELUDE}
 local nv = tostring(tonumber(v) + 1)
@@ -84,6 +85,21 @@ for i = 4, #ARGV do redis.call('ZADD', KEYS[1], expiry, ARGV[i]) end
 redis.call('ZADD', KEYS[2], expiry, ARGV[2])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[1]) * 3)
+return 1
+`);
+
+/**
+ * MOVED: a process learned that a key+model's limits belong to another (a credential's, to its
+ * organization's) and went there; the processes still on the old key follow at their next
+ * transaction instead of sharing it among themselves. KEYS: the old state. ARGV: the id moved to,
+ * key ttl ms, the old channel. The version moves on, so a write decided on the old state conflicts
+ * and reads the mark; the message wakes the old key's waiting processes to read it.
+ */
+export const MOVED = script(`
+redis.call('HSET', KEYS[1], 'm', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'v', 1)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+redis.call('PUBLISH', ARGV[3], '1')
 return 1
 `);
 
