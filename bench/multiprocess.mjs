@@ -301,7 +301,10 @@ export async function runMultiprocess(options = {}) {
       const server = await OwnRedis.start();
       const url = server.url;
       const kill = { at: KILL_AT_MS, forMs: KILL_FOR_MS, server, restart: () => server.start() };
-      const r = await runOnce(cell, 4, 'redis', 0, { url, kill }, spawnSimulator, callParams);
+      const r = await runOnce(cell, 4, 'redis', 0, { url, kill }, spawnSimulator, callParams, {
+        trace: options.trace,
+        burn: options.burn,
+      });
       await server.kill();
       kills.push(r);
       log(
