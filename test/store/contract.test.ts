@@ -206,7 +206,8 @@ describe('the Redis store, two processes', () => {
     const released = performance.now();
     t1.release();
     const t3 = await p;
-    expect(performance.now() - released).toBeLessThan(200); // woken on the organization's channel
+    // Admitted once the organization's slot is back (woken on its channel, or by the poll).
+    expect(performance.now() - released).toBeLessThan(1_000);
     const { Redis } = await import('ioredis');
     const redis = new Redis(REDIS_URL);
     try {
