@@ -35,8 +35,11 @@ describe('request rate limit', () => {
     }
     expect(okAt.length).toBeGreaterThanOrEqual(10);
     expect(okAt.length).toBeLessThanOrEqual(14);
-    const gaps = okAt.slice(1).map((t, i) => t - okAt[i]!);
-    for (const gap of gaps) expect(gap).toBeGreaterThan(70);
+    // Admissions are 100 ms apart at the simulator; this client sees each when its answer arrives,
+    // which a loaded machine may delay for one and not the next, so one gap says little: the mean
+    // over the run does not move by more than one answer's delay.
+    const meanGap = (okAt.at(-1)! - okAt[0]!) / (okAt.length - 1);
+    expect(meanGap).toBeGreaterThan(80);
     expect(sim.stats().byStatus['429']).toBeGreaterThan(20);
   });
 
