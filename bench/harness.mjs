@@ -4,7 +4,7 @@
 // the strategy's concurrency (and the gateway's gate) every 250 ms, and returns them with the
 // simulator's statistics and the retry-after audit.
 import { createFetchAudit } from './.dist/sim/audit.js';
-import { spawnSimulator } from './sim-process.mjs';
+import { poolTotals, spawnSimulator } from './sim-process.mjs';
 import { strategies } from './strategies.mjs';
 
 export const SAMPLE_MS = 250;
@@ -99,13 +99,7 @@ export async function runOnce(cell, strategyName, rep, options = {}) {
       sim
         .stats()
         .then((st) => {
-          const pools = Object.values(st.pools).filter((p) => p.group !== '*');
-          serverSamples.push({
-            tMs,
-            admitted: pools.reduce((a, p) => a + p.admitted, 0),
-            inFlight: pools.reduce((a, p) => a + p.inFlight, 0),
-            refusals: { ...st.refusals },
-          });
+          serverSamples.push({ tMs, ...poolTotals(st), refusals: { ...st.refusals } });
         })
         .catch(() => {});
     }, SAMPLE_MS);

@@ -70,26 +70,33 @@ async function startWorkers(p, env) {
   return workers.map((w) => w.child);
 }
 
-/** `n` child processes that only burn CPU; `stop()` kills them. */
+/** `n` child processes that only burn CPU; `stop()` kills them (and so does this process's exit:
+ * a run that throws must not leave them spinning). */
 function burnCpu(n) {
   const burners = Array.from({ length: n }, () =>
     spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
   );
-  return { stop: () => burners.forEach((b) => b.kill('SIGKILL')) };
+  const stop = () => burners.forEach((b) => b.kill('SIGKILL'));
+  if (n > 0) process.once('exit', stop);
+  return {
+    stop: () => {
+      process.off('exit', stop);
+      stop();
+    },
+  };
 }
 
 /** Samples the simulator every 250 ms while a run lasts; `stop()` returns the lines. */
-function simTimeline(sim, started) {
+function simTimeline(sim, started, poolTotals) {
   const lines = [];
   const timer = setInterval(() => {
     const t = (performance.now() - started) / 1000;
     sim
       .stats()
       .then((st) => {
-        const pools = Object.values(st.pools).filter((q) => q.group !== '*');
-        const sum = (k) => pools.reduce((a, q) => a + q[k], 0);
+        const { inFlight, admitted } = poolTotals(st);
         lines.push(
-          `${t.toFixed(2)} s  sim: in flight ${sum('inFlight')}, admitted ${sum('admitted')}, refusals ${JSON.stringify(st.refusals)}`,
+          `${t.toFixed(2)} s  sim: in flight ${inFlight}, admitted ${admitted}, refusals ${JSON.stringify(st.refusals)}`,
         );
       })
       .catch(() => {});
@@ -106,7 +113,8 @@ function simTimeline(sim, started) {
  * One run: `p` workers, `store` ('memory' | 'redis'), the cell's calls split evenly.
  * `redis`: { url, kill?: { at, forMs, server } } for the kill runs. `extra`: { trace, burn } (see the top).
  */
-async function runOnce(cell, p, store, rep, redis, spawnSimulator, callParams, extra = {}) {
+async function runOnce(cell, p, store, rep, redis, sims, callParams, extra = {}) {
+  const { spawnSimulator, poolTotals } = sims;
   const seed = 1000 + rep;
   const burners = burnCpu(extra.burn ?? 0);
   const sim = await spawnSimulator(cell.sim(seed));
@@ -141,7 +149,7 @@ async function runOnce(cell, p, store, rep, redis, spawnSimulator, callParams, e
       }),
   );
   workers.forEach((child, i) => child.send({ type: 'go', calls: shares[i], params: callParams() }));
-  const timeline = extra.trace && simTimeline(sim, started);
+  const timeline = extra.trace && simTimeline(sim, started, poolTotals);
   // Redis killed `at` ms into the run and started again `forMs` later, even if the run ended first.
   const restarted =
     redis?.kill &&
@@ -262,7 +270,8 @@ async function killedWorkerRun(cell, redisUrl, spawnSimulator, callParams) {
  */
 export async function runMultiprocess(options = {}) {
   const { cells, burstCells, callParams } = await import('./scenarios.mjs');
-  const { spawnSimulator } = await import('./sim-process.mjs');
+  const sims = await import('./sim-process.mjs');
+  const extra = { trace: options.trace, burn: options.burn };
   const quick = options.quick ?? false;
   const reps = options.reps ?? (quick ? 1 : 3);
   const counts = options.p ?? PROCESS_COUNTS;
@@ -276,10 +285,7 @@ export async function runMultiprocess(options = {}) {
     for (const p of counts) {
       for (const store of stores) {
         for (let rep = 0; rep < reps; rep++) {
-          const r = await runOnce(cell, p, store, rep, { url: redisUrl }, spawnSimulator, callParams, {
-            trace: options.trace,
-            burn: options.burn,
-          });
+          const r = await runOnce(cell, p, store, rep, { url: redisUrl }, sims, callParams, extra);
           runs.push(r);
           options.onRun?.({ runs });
           log(
@@ -301,17 +307,14 @@ export async function runMultiprocess(options = {}) {
       const server = await OwnRedis.start();
       const url = server.url;
       const kill = { at: KILL_AT_MS, forMs: KILL_FOR_MS, server, restart: () => server.start() };
-      const r = await runOnce(cell, 4, 'redis', 0, { url, kill }, spawnSimulator, callParams, {
-        trace: options.trace,
-        burn: options.burn,
-      });
+      const r = await runOnce(cell, 4, 'redis', 0, { url, kill }, sims, callParams, extra);
       await server.kill();
       kills.push(r);
       log(
         `${cell.name} P=4 redis killed ${KILL_FOR_MS / 1000} s at ${KILL_AT_MS / 1000} s: success ${(r.success * 100).toFixed(1)}%, 429/1k ${r.refusalsPer1k.toFixed(0)}, ÷T* ${r.ratio.toFixed(2)}, fallbacks ${r.store_?.fallbacks}, re-syncs ${r.store_?.resyncs}`,
       );
     }
-    killedWorker = await killedWorkerRun(chosen[0] ?? burst[0], redisUrl, spawnSimulator, callParams);
+    killedWorker = await killedWorkerRun(chosen[0] ?? burst[0], redisUrl, sims.spawnSimulator, callParams);
     log(
       `killed worker: ${killedWorker.held} leases held, back after ${killedWorker.backMs.toFixed(0)} ms (lease ${killedWorker.leaseMs} ms)`,
     );

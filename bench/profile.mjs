@@ -36,13 +36,21 @@ const params = callParams({});
 
 const { exporter, provider } = tracingSetup(tracing);
 
+const DIST = '/bench/.dist/';
+
+/** A script's path inside the gateway's build (bench/.dist), or undefined when not the gateway's. */
+function distPath(url) {
+  const at = url.indexOf(DIST);
+  return at < 0 ? undefined : url.slice(at + DIST.length);
+}
+
 /** The component a sampled function belongs to, from its script's URL. */
 function componentOf(url, name) {
   if (name === '(garbage collector)') return 'GC';
   if (name === '(idle)' || name === '(program)') return name;
   if (!url) return 'Node internals and native';
-  if (url.includes('/bench/.dist/')) {
-    const rest = url.slice(url.indexOf('/bench/.dist/') + '/bench/.dist/'.length);
+  const rest = distPath(url);
+  if (rest !== undefined) {
     const folder = rest.includes('/') ? rest.slice(0, rest.indexOf('/')) : rest;
     return `gateway ${folder}/`;
   }
@@ -55,32 +63,27 @@ function componentOf(url, name) {
   return 'other';
 }
 
-/** Self time per component (µs) from a V8 CPU profile. */
-function selfTimes(profile) {
+/** Self time (µs) from a V8 CPU profile, summed by `keyOf(callFrame)`; frames it keys as
+ * `undefined` are left out. */
+function selfTimeBy(profile, keyOf) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const out = new Map();
-  const deltas = profile.timeDeltas;
   for (let i = 0; i < profile.samples.length; i++) {
-    const node = byId.get(profile.samples[i]);
-    const dt = deltas[i + 1] ?? 0;
-    const key = componentOf(node.callFrame.url, node.callFrame.functionName);
-    out.set(key, (out.get(key) ?? 0) + dt);
+    const key = keyOf(byId.get(profile.samples[i]).callFrame);
+    if (key !== undefined) out.set(key, (out.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
   }
   return out;
 }
 
-/** Self time per gateway function (µs), keyed `file:line name`. */
-function gatewayFunctions(profile) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const out = new Map();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const { url, functionName, lineNumber } = byId.get(profile.samples[i]).callFrame;
-    if (!url.includes('/bench/.dist/')) continue;
-    const key = `${url.slice(url.indexOf('/bench/.dist/') + 13)}:${lineNumber + 1} ${functionName || '(anonymous)'}`;
-    out.set(key, (out.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
-  }
-  return out;
-}
+/** Self time per component. */
+const selfTimes = (profile) => selfTimeBy(profile, (f) => componentOf(f.url, f.functionName));
+
+/** Self time per gateway function, keyed `file:line name`. */
+const gatewayFunctions = (profile) =>
+  selfTimeBy(profile, ({ url, functionName, lineNumber }) => {
+    const file = distPath(url);
+    return file === undefined ? undefined : `${file}:${lineNumber + 1} ${functionName || '(anonymous)'}`;
+  });
 
 async function run(client) {
   await callsInFlight(client, params, K, IN_FLIGHT);

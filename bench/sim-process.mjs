@@ -36,6 +36,16 @@ if (process.argv[2] === '--child') {
  * Starts a simulator child process with `options` (JSON-serialisable `SimulatorOptions`).
  * @returns a handle whose methods are IPC round trips; `close()` waits for the child to exit.
  */
+/** The simulator's attempts admitted and admitted attempts in flight, over its model pools (the
+ * `*` pool of model-less requests left out), from `stats()`. */
+export function poolTotals(stats) {
+  const pools = Object.values(stats.pools).filter((p) => p.group !== '*');
+  return {
+    admitted: pools.reduce((a, p) => a + p.admitted, 0),
+    inFlight: pools.reduce((a, p) => a + p.inFlight, 0),
+  };
+}
+
 export function spawnSimulator(options) {
   const child = fork(SELF, ['--child'], {
     env: { ...process.env, BENCH_SIM_OPTIONS: JSON.stringify(options) },
