@@ -224,6 +224,36 @@ describe('the Redis store, two processes', () => {
     expect(stores[1]!.stats.fallbacks).toBe(0);
   });
 
+  it("calls in flight when a process moves to the organization's key count there", async () => {
+    // Process a's first call is in flight on the credential's key when an answer names the
+    // organization: its lease moves with it, or process b would admit past the organization's limit.
+    const {
+      stores,
+      admissions: [a, b],
+    } = pair('key:contract-inflight\u0000sonnet');
+    const t1 = await a!.acquire(COST);
+    a!.rekey(KEY);
+    const t2 = await a!.acquire(COST); // the organization's limit (2) is in use: t1 and t2
+    let got = false;
+    const p = b!.acquire(COST).then((t) => ((got = true), t));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(got, 'admitted past the limit: the call in flight before the move was not counted').toBe(false);
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(REDIS_URL);
+    try {
+      const prefix = (stores[0] as RedisStore).prefix;
+      expect(await redis.zcard(`${prefix}{org:contract-org|sonnet}:l`)).toBe(2);
+      expect(await redis.zcard(`${prefix}{key:contract-inflight|sonnet}:l`)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+    t1.release();
+    const t3 = await p;
+    t2.release();
+    t3.release();
+    expect(stores[0]!.stats.fallbacks + stores[1]!.stats.fallbacks).toBe(0);
+  });
+
   it('a process that stops renewing gives its slots back within the lease time', async () => {
     const {
       stores,

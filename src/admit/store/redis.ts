@@ -798,10 +798,13 @@ class RedisKey implements KeyStore {
     const add: string[] = [];
     const remove: string[] = [];
     const results = new Map<Entry, AdmitResult>();
-    // Calls of this process in flight that hold no lease (admitted while Redis was away) take one.
+    // Calls of this process in flight that hold no lease here take one: admitted while Redis was
+    // away, or leased under a key this process has left (a rename), whose slots must count where
+    // it decides now (the memory store's queue counts them the same way).
     const releasing = new Set<string>();
     for (const e of batch) if (e.kind === 'update' && e.release !== undefined) releasing.add(e.release);
-    for (const [slot, names] of this.mine) if (!names && !releasing.has(slot)) add.push(slot);
+    for (const [slot, names] of this.mine)
+      if (names?.tag !== this.names.tag && !releasing.has(slot)) add.push(slot);
     for (const slot of this.orphans) remove.push(slot);
     let inUse = Math.max(0, read.leases + add.length - remove.length);
     state.inFlight = inUse;
@@ -865,7 +868,18 @@ class RedisKey implements KeyStore {
     this.liveProcesses = processes;
     this.local = undefined;
     this.orphans.clear();
-    for (const slot of out.add) this.mine.set(slot, this.names);
+    const left = new Map<string, [Names, string[]]>();
+    for (const slot of out.add) {
+      const before = this.mine.get(slot);
+      if (before && before.tag !== this.names.tag) {
+        // Leased here now: its lease under the key left is given back there.
+        let entry = left.get(before.tag);
+        if (!entry) left.set(before.tag, (entry = [before, []]));
+        entry[1].push(this.member(slot));
+      }
+      this.mine.set(slot, this.names);
+    }
+    for (const [names, members] of left.values()) this.store.releaseElsewhere(names, members);
     for (const e of batch) {
       if (e.kind === 'admit') e.resolve(out.results.get(e)!);
       else if (e.release !== undefined) this.giveBack(e.release);
