@@ -2,7 +2,9 @@
 // alone or sharing its limits through Redis, calling one simulator organization. Forked by the
 // parent; IPC: it sends `{ type: 'ready' }`, gets `{ type: 'go', calls, params }`, fires its calls
 // at once (the gateway queues them), and answers `{ type: 'done', … }` with its counts and its
-// store's statistics, then exits.
+// store's statistics, then exits. Asked `{ type: 'report' }` (the run's deadline passed), it
+// answers `{ type: 'partial', … }`: the same counts so far, its calls still pending and its
+// limiters, so that a run that stalls says where.
 import Anthropic from '@anthropic-ai/sdk';
 import { createGateway } from './.dist/index.js';
 import { redisStoreFromUrl } from './.dist/admit/store/redis.js';
@@ -40,6 +42,13 @@ process.on('message', async (msg) => {
   let failed = 0;
   const errors = {};
   let lastSettle = 0;
+  const storeStats = () => (store ? { ...store.stats, admitMs: store.stats.admitMs.slice() } : undefined);
+  process.on('message', (m) => {
+    if (m.type !== 'report') return;
+    const pending = msg.calls - ok - failed;
+    const limiters = gateway.limiters();
+    process.send({ type: 'partial', ok, failed, pending, errors, stats: storeStats(), trace, limiters });
+  });
   await Promise.all(
     Array.from({ length: msg.calls }, async () => {
       try {
@@ -54,10 +63,12 @@ process.on('message', async (msg) => {
     }),
   );
   if (tracer) clearInterval(tracer);
-  const stats = store ? { ...store.stats, admitMs: store.stats.admitMs.slice() } : undefined;
-  process.send({ type: 'done', ok, failed, errors, lastSettleMs: lastSettle, stats, trace }, () => {
-    void gateway.close().finally(() => process.exit(0));
-  });
+  process.send(
+    { type: 'done', ok, failed, errors, lastSettleMs: lastSettle, stats: storeStats(), trace },
+    () => {
+      void gateway.close().finally(() => process.exit(0));
+    },
+  );
 });
 
 process.on('disconnect', () => process.exit(0));

@@ -134,11 +134,22 @@ async function runOnce(cell, p, store, rep, redis, sims, callParams, extra = {})
   const results = workers.map(
     (child, i) =>
       new Promise((resolve) => {
-        const timer = setTimeout(
-          () => resolve({ ok: 0, failed: shares[i], errors: { 'bench-timeout': shares[i] } }),
-          deadlineMs,
-        );
+        // Past the deadline the worker is asked what it has done so far: its calls still pending
+        // fail the run, and its counts, store statistics and limiters say where it stalled.
+        const timeout = { ok: 0, failed: shares[i], errors: { 'bench-timeout': shares[i] } };
+        const timer = setTimeout(() => {
+          child.send({ type: 'report' }, () => {});
+          setTimeout(() => resolve(timeout), 2000).unref();
+        }, deadlineMs);
         child.on('message', (m) => {
+          if (m.type === 'partial') {
+            const errors = { ...m.errors, 'bench-timeout': m.pending };
+            process.stderr.write(
+              `worker ${i} past the deadline: ${m.ok} ok, ${m.failed} failed, ${m.pending} pending; ` +
+                `store ${JSON.stringify({ ...m.stats, admitMs: undefined })}; limiters ${JSON.stringify(m.limiters)}\n`,
+            );
+            resolve({ ...m, failed: m.failed + m.pending, errors });
+          }
           if (m.type !== 'done') return;
           clearTimeout(timer);
           resolve({ ...m, endMs: performance.now() - started });

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Admission, type Slot } from '../../src/admit/admission.js';
 import { MemoryStore } from '../../src/admit/store/memory.js';
+import { STATE_FORMAT } from '../../src/admit/store/codec.js';
 import { redisStoreFromUrl, type RedisStore } from '../../src/admit/store/redis.js';
 import type { LimiterStore } from '../../src/admit/store/types.js';
 import { loadConfig } from '../../src/config.js';
@@ -294,7 +295,7 @@ describe('the Redis store', () => {
       expect(keys).toEqual([`${prefix}{org:contract-org|sonnet}:p`, `${prefix}{org:contract-org|sonnet}:s`]);
       const data = await redis.hget(`${prefix}{org:contract-org|sonnet}:s`, 'd');
       expect(data!.length).toBeLessThan(600);
-      expect(JSON.parse(data!)[0][0]).toBe(1);
+      expect(JSON.parse(data!)[0][0]).toBe(STATE_FORMAT);
     } finally {
       redis.disconnect();
     }

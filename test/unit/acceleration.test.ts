@@ -132,9 +132,57 @@ describe('acceleration gate', () => {
     expect(accelerationWait(s, 1010 + PROBE_MS)).toBe(PROBE_MS);
     const probe = 1010 + 2 * PROBE_MS;
     expect(sendWhileOpen(s, probe)).toBe(1);
-    accelerationAdmitted(s, probe); // admitted: open again, at the level kept
+    accelerationAdmitted(s, probe, probe + 2); // admitted: open again, at the level kept
     expect(s.closedUntil).toBe(0);
     expect(accelerationWait(s, probe + 100)).toBe(0);
+  });
+
+  it('a refusal as soon as the gate opens drops the level kept to what the API admitted', () => {
+    // A level the API does not admit at all (it was learned before the limit shrank, or carried
+    // over from other processes): kept, every opening would close the gate again at once.
+    const s = initialAcceleration();
+    for (let t = 0; t < 1000; t += 5) recordDispatch(s, t); // 200 a second
+    accelerationRefused(s, 999, 1000); // armed at what the meter saw admitted
+    const level = s.rate;
+    expect(level).toBeGreaterThan(150);
+    recordDispatch(s, 1005);
+    forget(s, 1005, 1006);
+    accelerationRefused(s, 1005, 1006); // at the level kept: closed, the level kept
+    expect(s.rate).toBe(level);
+    // Each opening: the probe admitted, the level kept sent, refused within a few ms.
+    let t = 1006;
+    for (let cycle = 0; cycle < 5; cycle++) {
+      t += PROBE_MS;
+      expect(sendWhileOpen(s, t)).toBe(1); // the probe
+      accelerationAdmitted(s, t, t + 2); // admitted: open
+      t += 2;
+      const opened = t;
+      for (; t < opened + 20; t++) if (accelerationWait(s, t) === 0) recordDispatch(s, t);
+      forget(s, opened + 10, t);
+      accelerationRefused(s, opened + 10, t);
+      expect(s.closedUntil).toBeGreaterThan(0);
+      expect(s.rate).toBeCloseTo(Math.max(1000 / PROBE_MS, Math.min(level, admittedRate(s, t))), 5);
+    }
+    // The level came down toward what the API admits: the probes' pace and the short openings.
+    expect(s.rate).toBeLessThan(level / 2);
+  });
+
+  it('a refusal long after the gate opened keeps the level (a window filled since)', () => {
+    const s = initialAcceleration();
+    for (let t = 0; t < 1000; t += 10) recordDispatch(s, t); // 100 a second
+    accelerationRefused(s, 999, 1000);
+    recordDispatch(s, 1005);
+    accelerationRefused(s, 1005, 1006);
+    let t = 1006 + PROBE_MS;
+    sendWhileOpen(s, t);
+    accelerationAdmitted(s, t, t + 1);
+    const level = s.rate;
+    const opened = t + 1;
+    for (t = opened; t < opened + 500; t++) if (accelerationWait(s, t) === 0) recordDispatch(s, t);
+    forget(s, t - 1, t);
+    accelerationRefused(s, t - 1, t);
+    expect(s.closedUntil).toBeGreaterThan(0);
+    expect(s.rate).toBe(level);
   });
 
   it('a precise retry-after-ms closes the gate for exactly that, with no probing', () => {
@@ -158,11 +206,10 @@ describe('acceleration gate', () => {
  * A client of the gate against one of the simulator's mechanisms: `calls` calls of 50 ms, sent as
  * the gate allows (no other limit), refused ones retried 1 s later (`retry-after: 1`).
  */
-function race(acceleration: AccelerationSetting, calls: number) {
+function race(acceleration: AccelerationSetting, calls: number, gate = initialAcceleration()) {
   const config = modelConfig({ acceleration });
   const limits = new Limits(config);
   const pool = limits.get('k', 'm', 0);
-  const gate = initialAcceleration();
   const ends: number[] = [];
   const retryAt: number[] = [];
   let ready = calls;
@@ -181,7 +228,7 @@ function race(acceleration: AccelerationSetting, calls: number) {
       recordDispatch(gate, t);
       if (limits.admit(pool, t, { input: 1, reserve: 1 }).ok) {
         ends.push(t + 50);
-        accelerationAdmitted(gate, t);
+        accelerationAdmitted(gate, t, t);
         done++;
       } else {
         refusals++;
@@ -213,4 +260,24 @@ describe('acceleration gate against the simulator’s mechanisms (50 ms calls, c
       expect(makespanMs / ideal).toBeLessThanOrEqual(1.3);
     });
   }
+
+  it('a level carried over far above what the API admits (a re-sync of many processes) comes down', () => {
+    // The gate armed at 2,000 a second, ten times what the in-flight cap (4, growing ×2 a second
+    // while half used) admits of 50 ms calls: it must not be left probing at ten a second.
+    const gate = initialAcceleration();
+    for (let t = 0; t < 1000; t++) for (let k = 0; k < 2; k++) recordDispatch(gate, t - 1000);
+    gate.firstAt = -1000;
+    accelerationRefused(gate, -1, 0);
+    expect(gate.rate).toBeGreaterThan(1500);
+    const acceleration: AccelerationSetting = {
+      kind: 'inflight',
+      initial: 4,
+      factorPerSec: 2,
+      decayPerSec: 2,
+    };
+    const { makespanMs, refusals } = race(acceleration, 1000, gate);
+    const ideal = idealSchedule({ acceleration }, { calls: 1000, serviceMs: 50 }).makespanMs;
+    expect(refusals).toBeLessThanOrEqual(100);
+    expect(makespanMs / ideal).toBeLessThanOrEqual(2);
+  });
 });

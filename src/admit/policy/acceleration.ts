@@ -18,7 +18,9 @@
  *   exponent ×{@link SLOW_DOWN}); time without one restores it over {@link GROWTH_MEMORY_MS}.
  * - A refusal at the level kept (not grown) says the API admits nothing now, whatever the rate (a
  *   window already full): the gate closes and lets one probe through every {@link PROBE_MS} until
- *   one is not refused; the level is kept for when it opens.
+ *   one is not refused; the level is kept for when it opens. Unless the refused attempt went within
+ *   {@link PROBE_MS} of the gate opening: then the API does not admit that level at all (a limit
+ *   that shrank, a level carried over from elsewhere), and the level drops to what it admitted.
  *
  * Deterministic transitions on a plain value: no I/O, no timers, the clock a parameter. Constant
  * work per dispatch: the admitted rate is counted in {@link SLOTS} slots of {@link SLOT_MS}.
@@ -69,6 +71,8 @@ export interface AccelerationState {
   closedUntil: number;
   /** When the probe of the closed gate went (0: none yet). */
   probeAt: number;
+  /** When the gate last opened after being closed (-Infinity: never closed). */
+  openedAt: number;
 }
 
 export function initialAcceleration(): AccelerationState {
@@ -88,6 +92,7 @@ export function initialAcceleration(): AccelerationState {
     logGrowthAt: 0,
     closedUntil: 0,
     probeAt: 0,
+    openedAt: -Infinity,
   };
 }
 
@@ -158,7 +163,7 @@ export function accelerationWait(s: AccelerationState, now: number): number {
   if (s.closedUntil > 0) {
     if (now < s.closedUntil) return s.closedUntil - now;
     if (s.probeAt === 0) return 0; // the probe
-    open(s); // the probe's time passed with no refusal: the API admits again
+    open(s, now); // the probe's time passed with no refusal: the API admits again
   }
   refill(s, now);
   return s.tokens >= 1 ? 0 : Math.ceil(((1 - s.tokens) * 1000) / s.rate);
@@ -216,6 +221,14 @@ export function accelerationRefused(
     s.logGrowth = Math.max(Math.log(MIN_GROWTH_PER_S), s.logGrowth * SLOW_DOWN);
     return cut(s, now);
   }
+  if (refusedAt >= s.openedAt && refusedAt - s.openedAt < PROBE_MS) {
+    // Refused as soon as the gate opened: the API does not admit the level kept at all (a limit
+    // that shrank while little was sent, a level carried over from a shared store's other
+    // processes). Kept, it would close the gate again at every opening, and the key would run at
+    // the probes' pace. It drops to what the API admitted.
+    s.rate = s.cutRate = Math.max(PROBE_RATE, Math.min(s.rate, admittedRate(s, now)));
+    s.rateAt = now;
+  }
   // Refused at the level kept: the API admits nothing now (a window already full). Close: one
   // probe every PROBE_MS, or the API's own wait when it gave it to the millisecond. Waiting out a
   // whole-second retry-after instead would idle past the moment it admits again, and a limit that
@@ -245,15 +258,16 @@ function cut(s: AccelerationState, now: number): void {
 /** The rate of probes: what a gate that opens after a probe was admitted knows to be admitted. */
 const PROBE_RATE = 1000 / PROBE_MS;
 
-function open(s: AccelerationState): void {
+function open(s: AccelerationState, now: number): void {
   s.closedUntil = 0;
   s.probeAt = 0;
+  s.openedAt = now;
 }
 
 /**
- * An answer that is not a refusal came back for an attempt sent at `at`: a closed gate opens when
- * that attempt went after it closed.
+ * An answer that is not a refusal came back at `now` for an attempt sent at `at`: a closed gate
+ * opens when that attempt went after it closed.
  */
-export function accelerationAdmitted(s: AccelerationState, at: number): void {
-  if (s.closedUntil > 0 && at >= s.eventAt) open(s);
+export function accelerationAdmitted(s: AccelerationState, at: number, now: number): void {
+  if (s.closedUntil > 0 && at >= s.eventAt) open(s, now);
 }

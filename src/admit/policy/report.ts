@@ -61,7 +61,7 @@ export function reportSuccess(
     const c = state.concurrency;
     state.concurrency = { ...c, threshold: Math.max(c.threshold, state.outage.limitBefore) };
   }
-  accelerationAdmitted(state.acceleration, d.at);
+  accelerationAdmitted(state.acceleration, d.at, now);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { ConcurrencyState } from '../policy/concurrency.js';
 import type { OutageState } from '../policy/outage.js';
 
 /** The format number: change it with any change of the layout below. */
-export const STATE_FORMAT = 1;
+export const STATE_FORMAT = 2;
 
 /** Infinity and -Infinity, which JSON lacks. */
 const INF = 'I';
@@ -62,7 +62,7 @@ export function encodeState(s: KeyState): string {
     o.streak,
     // spent (3)
     ...PACED_BUCKET_NAMES.map((b) => s.spent[b]),
-    // acceleration (14), then its meter
+    // acceleration (15), then its meter
     a.slotAt,
     a.slot,
     a.firstAt,
@@ -77,6 +77,7 @@ export function encodeState(s: KeyState): string {
     a.logGrowthAt,
     a.closedUntil,
     a.probeAt,
+    num(a.openedAt),
     a.admitted.length,
     ...a.admitted,
   ];
@@ -146,6 +147,7 @@ export function decodeState(text: string | null | undefined): KeyState | undefin
     logGrowthAt: n(),
     closedUntil: n(),
     probeAt: n(),
+    openedAt: n(),
   };
   const slots = n();
   const admitted = new Float64Array(slots);
