@@ -28,6 +28,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanPrefix, OwnRedis } from '../test/fixtures/redis.mjs';
+import { median, quantile } from './metrics.mjs';
 
 const WORKER = fileURLToPath(new URL('./multiprocess-worker.mjs', import.meta.url));
 const DEFAULT_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -41,17 +42,6 @@ const KILL_FOR_MS = 5000;
  * 10 s), so the workers are seen to re-sync and share again once Redis is back.
  */
 const KILL_CALLS = 2000;
-
-function quantile(sorted, q) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-function median(xs) {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 
 /** Forks `p` workers and waits until each is ready. */
 async function startWorkers(p, env) {
