@@ -19,8 +19,10 @@
  * - A refusal at the level kept (not grown) says the API admits nothing now, whatever the rate (a
  *   window already full): the gate closes and lets one probe through every {@link PROBE_MS} until
  *   one is not refused; the level is kept for when it opens. Unless the refused attempt went within
- *   {@link PROBE_MS} of the gate opening: then the API does not admit that level at all (a limit
- *   that shrank, a level carried over from elsewhere), and the level drops to what it admitted.
+ *   {@link PROBE_MS} of the gate opening and the level is past {@link HEADROOM} × what the API
+ *   admitted over the last second (more than the gate grows to itself): then the API does not
+ *   admit that level at all (a limit that shrank, a level carried over from elsewhere), and the
+ *   level drops to what it admitted.
  *
  * Deterministic transitions on a plain value: no I/O, no timers, the clock a parameter. Constant
  * work per dispatch: the admitted rate is counted in {@link SLOTS} slots of {@link SLOT_MS}.
@@ -221,12 +223,13 @@ export function accelerationRefused(
     s.logGrowth = Math.max(Math.log(MIN_GROWTH_PER_S), s.logGrowth * SLOW_DOWN);
     return cut(s, now);
   }
-  if (refusedAt >= s.openedAt && refusedAt - s.openedAt < PROBE_MS) {
-    // Refused as soon as the gate opened: the API does not admit the level kept at all (a limit
-    // that shrank while little was sent, a level carried over from a shared store's other
-    // processes). Kept, it would close the gate again at every opening, and the key would run at
-    // the probes' pace. It drops to what the API admitted.
-    s.rate = s.cutRate = Math.max(PROBE_RATE, Math.min(s.rate, admittedRate(s, now)));
+  const admitted = admittedRate(s, now);
+  if (refusedAt >= s.openedAt && refusedAt - s.openedAt < PROBE_MS && s.rate > HEADROOM * admitted) {
+    // Refused as soon as the gate opened, at a level it could not have grown to itself (past
+    // HEADROOM × what the API admitted): the API does not admit that level at all (a limit that
+    // shrank while little was sent, a level carried over from a shared store's other processes).
+    // Kept, it would close the gate again at every opening and leave the key at the probes' pace.
+    s.rate = s.cutRate = Math.max(PROBE_RATE, admitted);
     s.rateAt = now;
   }
   // Refused at the level kept: the API admits nothing now (a window already full). Close: one
