@@ -32,10 +32,6 @@ if (process.argv[2] === '--child') {
   process.send({ type: 'ready', url: sim.url });
 }
 
-/**
- * Starts a simulator child process with `options` (JSON-serialisable `SimulatorOptions`).
- * @returns a handle whose methods are IPC round trips; `close()` waits for the child to exit.
- */
 /** The simulator's attempts admitted and admitted attempts in flight, over its model pools (the
  * `*` pool of model-less requests left out), from `stats()`. */
 export function poolTotals(stats) {
@@ -46,6 +42,10 @@ export function poolTotals(stats) {
   };
 }
 
+/**
+ * Starts a simulator child process with `options` (JSON-serialisable `SimulatorOptions`).
+ * @returns a handle whose methods are IPC round trips; `close()` waits for the child to exit.
+ */
 export function spawnSimulator(options) {
   const child = fork(SELF, ['--child'], {
     env: { ...process.env, BENCH_SIM_OPTIONS: JSON.stringify(options) },

@@ -213,8 +213,7 @@ export function accelerationRefused(
   }
   if (refusedAt <= s.eventAt) {
     // The same event: its other refusals come back, and what the API admitted was less.
-    if (s.closedUntil === 0)
-      s.rate = s.cutRate = Math.max(PROBE_RATE, Math.min(s.rate, admittedRate(s, now)));
+    if (s.closedUntil === 0) lowerLevel(s, admittedRate(s, now));
     return;
   }
   if (s.rate > s.cutRate * REGROWN) {
@@ -223,14 +222,16 @@ export function accelerationRefused(
     s.logGrowth = Math.max(Math.log(MIN_GROWTH_PER_S), s.logGrowth * SLOW_DOWN);
     return cut(s, now);
   }
-  const admitted = admittedRate(s, now);
-  if (refusedAt >= s.openedAt && refusedAt - s.openedAt < PROBE_MS && s.rate > HEADROOM * admitted) {
+  if (refusedAt >= s.openedAt && refusedAt - s.openedAt < PROBE_MS) {
     // Refused as soon as the gate opened, at a level it could not have grown to itself (past
     // HEADROOM × what the API admitted): the API does not admit that level at all (a limit that
     // shrank while little was sent, a level carried over from a shared store's other processes).
     // Kept, it would close the gate again at every opening and leave the key at the probes' pace.
-    s.rate = s.cutRate = Math.max(PROBE_RATE, admitted);
-    s.rateAt = now;
+    const admitted = admittedRate(s, now);
+    if (s.rate > HEADROOM * admitted) {
+      lowerLevel(s, admitted);
+      s.rateAt = now;
+    }
   }
   // Refused at the level kept: the API admits nothing now (a window already full). Close: one
   // probe every PROBE_MS, or the API's own wait when it gave it to the millisecond. Waiting out a
@@ -247,7 +248,7 @@ export function accelerationRefused(
  */
 function cut(s: AccelerationState, now: number): void {
   const admitted = admittedRate(s, now);
-  s.rate = s.cutRate = Math.max(PROBE_RATE, Math.min(s.rate, admitted));
+  lowerLevel(s, admitted);
   s.rateAt = now;
   s.tokens = Math.min(s.tokens, 1);
   s.tokensAt = now;
@@ -260,6 +261,12 @@ function cut(s: AccelerationState, now: number): void {
 
 /** The rate of probes: what a gate that opens after a probe was admitted knows to be admitted. */
 const PROBE_RATE = 1000 / PROBE_MS;
+
+/** Lowers the level kept (the rate, and the cut a regrown rate is judged by) to `admitted`, never
+ * below the probes' rate. */
+function lowerLevel(s: AccelerationState, admitted: number): void {
+  s.rate = s.cutRate = Math.max(PROBE_RATE, Math.min(s.rate, admitted));
+}
 
 function open(s: AccelerationState, now: number): void {
   s.closedUntil = 0;

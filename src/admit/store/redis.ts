@@ -590,14 +590,10 @@ class RedisKey implements KeyStore {
 
   /** This process's leases, by the key they are held under. */
   leasesByKey(): Array<[Names, string[]]> {
-    const by = new Map<string, [Names, string[]]>();
-    for (const [slot, names] of this.mine) {
-      if (!names || this.releasing.has(slot)) continue;
-      let entry = by.get(names.tag);
-      if (!entry) by.set(names.tag, (entry = [names, []]));
-      entry[1].push(this.member(slot));
-    }
-    return [...by.values()];
+    const leased: Array<[Names, string]> = [];
+    for (const [slot, names] of this.mine)
+      if (names && !this.releasing.has(slot)) leased.push([names, this.member(slot)]);
+    return byKey(leased);
   }
 
   private member(slot: string): string {
@@ -868,24 +864,31 @@ class RedisKey implements KeyStore {
     this.liveProcesses = processes;
     this.local = undefined;
     this.orphans.clear();
-    const left = new Map<string, [Names, string[]]>();
+    // Leased here now: a lease under a key this process left is given back there.
+    const left: Array<[Names, string]> = [];
     for (const slot of out.add) {
       const before = this.mine.get(slot);
-      if (before && before.tag !== this.names.tag) {
-        // Leased here now: its lease under the key left is given back there.
-        let entry = left.get(before.tag);
-        if (!entry) left.set(before.tag, (entry = [before, []]));
-        entry[1].push(this.member(slot));
-      }
+      if (before && before.tag !== this.names.tag) left.push([before, this.member(slot)]);
       this.mine.set(slot, this.names);
     }
-    for (const [names, members] of left.values()) this.store.releaseElsewhere(names, members);
+    for (const [names, members] of byKey(left)) this.store.releaseElsewhere(names, members);
     for (const e of batch) {
       if (e.kind === 'admit') e.resolve(out.results.get(e)!);
       else if (e.release !== undefined) this.giveBack(e.release);
     }
     this.changed();
   }
+}
+
+/** Lease members grouped by the key they are held under. */
+function byKey(leases: Iterable<[Names, string]>): Array<[Names, string[]]> {
+  const by = new Map<string, [Names, string[]]>();
+  for (const [names, member] of leases) {
+    let entry = by.get(names.tag);
+    if (!entry) by.set(names.tag, (entry = [names, []]));
+    entry[1].push(member);
+  }
+  return [...by.values()];
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
