@@ -13,6 +13,7 @@ import {
   noteSuccess,
 } from '../../src/admit/policy/concurrency.js';
 import {
+  OUTAGE_HOLD_SHARE,
   OUTAGE_PROBE_POLL_MS,
   OUTAGE_SHARE,
   OUTAGE_STREAK,
@@ -105,8 +106,9 @@ describe('the outage hold', () => {
     expect(wave.outage.events).toBe(2);
     expect(admitWait(wave, ONE, 20, 60_000)).toBe(750);
 
+    // Under half of the attempts sent: a success inside the run breaks it.
     const broken = initialKeyState(s, 0);
-    send(broken, OUTAGE_STREAK + 2, 0);
+    send(broken, 2 * OUTAGE_STREAK + 2, 0);
     for (let i = 0; i < OUTAGE_STREAK; i++) {
       if (i === OUTAGE_STREAK / 2) reportSuccess(broken, { at: 0, spent: ONE }, 10 + i, s, false);
       reportThrottle(broken, 'overload', { ms: undefined }, undefined, 10 + i, s, half);
@@ -114,18 +116,68 @@ describe('the outage hold', () => {
     expect(broken.outage.events).toBeLessThan(2);
     expect(admitWait(broken, ONE, 20, 60_000)).toBe(0);
   });
-  it('grows with each further event, and every throttle in the outage renews it', () => {
+  it('OUTAGE_STREAK overloads that are half or more of the attempts sent make an outage at once, successes between them or not', () => {
+    // Calls sent before the wave still end well between its 529s; each breaks a run.
+    const wave = initialKeyState(s, 0);
+    send(wave, 2 * OUTAGE_STREAK, 0);
+    for (let i = 0; i < OUTAGE_STREAK; i++) {
+      reportSuccess(wave, { at: 0, spent: ONE }, 10 + i, s, false);
+      reportThrottle(wave, 'overload', { ms: undefined }, undefined, 10 + i, s, half);
+    }
+    expect(wave.outage.events).toBe(2);
+    expect(admitWait(wave, ONE, 10 + OUTAGE_STREAK - 1, 60_000)).toBe(750);
+    // 30% of attempts overloaded, successes between: isolated 529s, however many, hold nothing.
+    const isolated = initialKeyState(s, 0);
+    send(isolated, 100, 0);
+    for (let i = 0; i < 30; i++) {
+      reportSuccess(isolated, { at: 0, spent: ONE }, 10 + i, s, false);
+      reportThrottle(isolated, 'overload', { ms: undefined }, undefined, 10 + i, s, half);
+    }
+    expect(isolated.outage.events).toBeLessThan(2);
+    expect(admitWait(isolated, ONE, 50, 60_000)).toBe(0);
+  });
+  it("grows with the outage's age, a quarter of it, and every throttle in the outage renews it", () => {
     const state = initialKeyState(s, 0);
     const overloadAt = (now: number) => {
       send(state, 1, now);
       reportThrottle(state, 'overload', { ms: undefined }, undefined, now, s, half);
     };
     overloadAt(0);
-    overloadAt(600); // 750 ms
-    overloadAt(2200); // third event: 0.75 × 2000 ms
-    expect(admitWait(state, ONE, 2200, 60_000)).toBe(1500);
+    overloadAt(600); // the outage begins: 0.75 × baseDelayMs
+    overloadAt(2200); // third event, 1.6 s in: a quarter of that is under baseDelayMs
+    expect(admitWait(state, ONE, 2200, 60_000)).toBe(750);
     overloadAt(2300); // the same event: renews the hold
-    expect(admitWait(state, ONE, 2300, 60_000)).toBe(1500);
+    expect(admitWait(state, ONE, 2300, 60_000)).toBe(750);
+    overloadAt(20_600); // 20 s in: 0.75 × 5000 ms
+    expect(admitWait(state, ONE, 20_600, 60_000)).toBe(3750);
+    overloadAt(600_600); // 10 min in: 0.75 × maxDelayMs
+    expect(admitWait(state, ONE, 600_600, 60_000)).toBe(0.75 * s.maxDelayMs);
+  });
+  it('finds the end of an outage within about a quarter of its length, where a doubling hold takes up to all of it', () => {
+    // Probes are answered at once: each fails until the outage ends at `endMs`, which the probe
+    // after it finds. How late that is, over a range of lengths, with the jitter at both ends.
+    const lateness = (endMs: number, random: () => number) => {
+      const state = initialKeyState(s, 0);
+      let now = 0;
+      for (let i = 0; i < 2; i++, now += 600) {
+        send(state, 1, now);
+        reportThrottle(state, 'overload', { ms: undefined }, undefined, now, s, random);
+      }
+      now -= 600;
+      for (;;) {
+        now += admitWait(state, ONE, now, 60_000);
+        send(state, 1, now);
+        if (now >= endMs) return now - endMs;
+        reportThrottle(state, 'overload', { ms: undefined }, undefined, now, s, random);
+        reportReleased(state);
+      }
+    };
+    for (const endMs of [12_000, 60_000, 100_000])
+      for (const random of [() => 0, () => 0.999]) {
+        expect(lateness(endMs, random)).toBeLessThanOrEqual(
+          Math.max(s.baseDelayMs, OUTAGE_HOLD_SHARE * endMs),
+        );
+      }
   });
   it('a success ends it, unless half or more of recent attempts were overloaded', () => {
     const state = initialKeyState(s, 0);
@@ -138,6 +190,21 @@ describe('the outage hold', () => {
     expect(state.outage.events).toBe(2); // the odd success inside an outage
     send(state, 10, 1200);
     reportSuccess(state, { at: 1200, spent: ONE }, 1200, s, false);
+    expect(state.outage.events).toBe(0);
+  });
+  it("a success of an attempt sent before the outage began does not end it; a probe's does", () => {
+    const state = initialKeyState(s, 0);
+    send(state, 3, 0); // a long call, sent before the overloads
+    reportThrottle(state, 'overload', { ms: undefined }, undefined, 100, s, half);
+    reportThrottle(state, 'overload', { ms: undefined }, undefined, 700, s, half);
+    expect(state.outage.events).toBe(2);
+    // 2 s later the old call ends well, the counting intervals empty (nothing was sent in the hold).
+    expect(overloadShare(state.outage, 2700, s.rampIntervalMs)).toBe(0);
+    reportSuccess(state, { at: 0, spent: ONE }, 2700, s, false);
+    expect(state.outage.events).toBe(2);
+    expect(admitWait(state, ONE, 2700, 60_000)).toBe(OUTAGE_PROBE_POLL_MS); // still one probe at a time
+    send(state, 1, 2800); // the probe, past the hold
+    reportSuccess(state, { at: 2800, spent: ONE }, 3300, s, false);
     expect(state.outage.events).toBe(0);
   });
   it('in an outage one probe at a time: past the hold, an attempt waits while another is in flight', () => {

@@ -55,7 +55,7 @@ export function reportSuccess(
 ): void {
   state.lastSuccessAt = now;
   state.concurrency = slowStartStep(noteSuccess(state.concurrency), s, saturated);
-  if (outageSuccess(state.outage, now, s.rampIntervalMs)) {
+  if (outageSuccess(state.outage, now, s.rampIntervalMs, d.at)) {
     // The overloads are over: slow start takes the limit back to where it was before them (529s
     // say the API was short of room, not that this key+model sent too much).
     const c = state.concurrency;

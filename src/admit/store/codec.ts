@@ -11,7 +11,7 @@ import type { ConcurrencyState } from '../policy/concurrency.js';
 import type { OutageState } from '../policy/outage.js';
 
 /** The format number: change it with any change of the layout below. */
-export const STATE_FORMAT = 2;
+export const STATE_FORMAT = 3;
 
 /** Infinity and -Infinity, which JSON lacks. */
 const INF = 'I';
@@ -49,7 +49,7 @@ export function encodeState(s: KeyState): string {
     num(s.quietSince),
     num(s.lastSuccessAt),
     s.holdUntil,
-    // outage (10)
+    // outage (11)
     o.intervalStart,
     o.attempts,
     o.overloads,
@@ -58,6 +58,7 @@ export function encodeState(s: KeyState): string {
     o.events,
     num(o.lastEventAt),
     o.holdMs,
+    o.startedAt,
     o.limitBefore,
     o.streak,
     // spent (3)
@@ -119,18 +120,7 @@ export function decodeState(text: string | null | undefined): KeyState | undefin
   const quietSince = n();
   const lastSuccessAt = n();
   const holdUntil = n();
-  const outage: OutageState = {
-    intervalStart: n(),
-    attempts: n(),
-    overloads: n(),
-    attemptsBefore: n(),
-    overloadsBefore: n(),
-    events: n(),
-    lastEventAt: n(),
-    holdMs: n(),
-    limitBefore: n(),
-    streak: n(),
-  };
+  const outage = readOutage(n);
   const spent = { requests: n(), inputTokens: n(), outputTokens: n() };
   const acceleration: Omit<AccelerationState, 'admitted'> = {
     slotAt: n(),
@@ -163,6 +153,23 @@ export function decodeState(text: string | null | undefined): KeyState | undefin
     spent,
     acceleration: { ...acceleration, admitted },
     buckets: decodeMirrors(parsed.slice(1)),
+  };
+}
+
+/** The outage's cells, in {@link encodeState}'s order, from the reader `n`. */
+function readOutage(n: () => number): OutageState {
+  return {
+    intervalStart: n(),
+    attempts: n(),
+    overloads: n(),
+    attemptsBefore: n(),
+    overloadsBefore: n(),
+    events: n(),
+    lastEventAt: n(),
+    holdMs: n(),
+    startedAt: n(),
+    limitBefore: n(),
+    streak: n(),
   };
 }
 
