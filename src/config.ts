@@ -9,9 +9,12 @@ import type { RedisClientLike } from './admit/store/redis.js';
 export interface GatewayOptions {
   /** Retries after the first attempt (not counting retries the limiter never sent). */
   maxRetries?: number;
-  /** First backoff step when the API gives no `retry-after`; doubles per retry, with full jitter. */
+  /**
+   * First backoff step when the API gives no `retry-after`; doubles per retry, with full jitter.
+   * Also the shortest outage hold.
+   */
   baseDelayMs?: number;
-  /** Cap on one backoff wait. */
+  /** Cap on one backoff wait and on the outage hold. */
   maxDelayMs?: number;
   /** Longest `retry-after` the gateway will honour; a longer one fails the call at once. */
   maxRetryAfterMs?: number;
@@ -104,7 +107,7 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     max: MAX_MS,
     default: 1000,
-    doc: 'First backoff step without `retry-after` (then 2×, 4×, … with full jitter).',
+    doc: 'First backoff step without `retry-after` (then 2×, 4×, … with full jitter); the shortest outage hold.',
   },
   {
     option: 'maxDelayMs',
@@ -113,7 +116,7 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     max: MAX_MS,
     default: 32_000,
-    doc: 'Cap on one backoff wait.',
+    doc: 'Cap on one backoff wait and on the outage hold.',
   },
   {
     option: 'maxRetryAfterMs',
