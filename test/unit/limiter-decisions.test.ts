@@ -162,6 +162,7 @@ describe('the outage hold', () => {
       for (let i = 0; i < 2; i++, now += 600) {
         send(state, 1, now);
         reportThrottle(state, 'overload', { ms: undefined }, undefined, now, s, random);
+        reportReleased(state);
       }
       now -= 600;
       for (;;) {
