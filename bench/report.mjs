@@ -385,9 +385,10 @@ export function writeReport(file, ctx) {
 
   // ---- variants ---------------------------------------------------------------------------------
   if (ctx.variants.length) {
-    lines.push('## Variants: each mechanism at half and double its parameters (cold burst)', '');
+    const outages = ctx.variants.some((c) => c.outage) ? ' and the outage at other shapes' : '';
+    lines.push(`## Variants: each mechanism at half and double its parameters (cold burst)${outages}`, '');
     lines.push(
-      `The cold burst (${ctx.variants[0].n} calls at once, 50 ms each, 200 requests/s, bucket 40) against each mechanism with one parameter halved or doubled (windows: \`windowMs\` 500/2000, \`floor\` 10/40, \`factor\` 1.5/3 — the growth factor − 1 halved and doubled, since a factor of 1 would not grow at all; inflight: \`initial\` 2/8, \`factorPerSec\` √2/4; rate: \`initial\` 10/40, \`growthPerSec\` 20/80). ${ctx.variantReps} repetition${ctx.variantReps > 1 ? 's' : ''}. The gateway's settings are its defaults throughout: a controller that learned no constant of the default mechanism should stay as close to T* here as in the matrix.`,
+      `The cold burst (${ctx.variants[0].n} calls at once, 50 ms each, 200 requests/s, bucket 40) against each mechanism with one parameter halved or doubled (windows: \`windowMs\` 500/2000, \`floor\` 10/40, \`factor\` 1.5/3 — the growth factor − 1 halved and doubled, since a factor of 1 would not grow at all; inflight: \`initial\` 2/8, \`factorPerSec\` √2/4; rate: \`initial\` 10/40, \`growthPerSec\` 20/80). ${ctx.variantReps} repetition${ctx.variantReps > 1 ? 's' : ''}. The gateway's settings are its defaults throughout: a controller that learned no constant of the default mechanism should stay as close to T* here as in the matrix.${ctx.variants.some((c) => c.outage) ? " The `none` rows are the 529 outage (its workload, no acceleration limit) at half and double its length (6 s, 24 s simulated) and with 50% and 100% of the attempts admitted in it failed: the outage handling should not fit one outage either. Their targets are the outage cells' (≤ 1.30 × T*, ≤ 1.20 attempts per call)." : ''}`,
       '',
     );
     const vsum = ctx.variants.map((c) => cellSummary(results, c)).filter(Boolean);

@@ -223,7 +223,8 @@ function workloads(quick, timeScale) {
     outage,
     maxTokens: MAX_TOKENS,
     describe(n) {
-      return `${n} calls at once against ${OUT_RPS} requests/s (bucket ${OUT_RPS}), 1.0–5.5 s each; from ${outage.startMs / 1000} s to ${outage.endMs / 1000} s (simulated) ${outage.rate * 100}% of admitted attempts get 529 \`overloaded_error\` (no \`retry-after\`).`;
+      const o = this.outage; // a variant's own
+      return `${n} calls at once against ${OUT_RPS} requests/s (bucket ${OUT_RPS}), 1.0–5.5 s each; from ${o.startMs / 1000} s to ${o.endMs / 1000} s (simulated) ${o.rate * 100}% of admitted attempts get 529 \`overloaded_error\` (no \`retry-after\`).`;
     },
   });
   return list;
@@ -525,7 +526,22 @@ export function variants({ quick = false } = {}) {
     ['rate', 'growthPerSec=20', { ...rate, growthPerSec: 20 }],
     ['rate', 'growthPerSec=80', { ...rate, growthPerSec: 80 }],
   ];
-  return list.map(([m, v, a]) => makeCell(burst, m, a, { variant: v }));
+  const out = list.map(([m, v, a]) => makeCell(burst, m, a, { variant: v }));
+  // The outage at half and double its length and at 50% and 100% of attempts failed, on no
+  // acceleration limit: the gateway's outage handling should not fit one outage's shape either.
+  const outage = workloads(quick, undefined).find((w) => w.name === 'outage');
+  const shapes = [
+    ['outage=6s', { endMs: outage.outage.startMs + 6_000 }],
+    ['outage=24s', { endMs: outage.outage.startMs + 24_000 }],
+    ['overload=50%', { rate: 0.5 }],
+    ['overload=100%', { rate: 1 }],
+  ];
+  for (const [v, change] of shapes) {
+    const window = { ...outage.outage, ...change };
+    const w = { ...outage, outage: window, sim: { ...outage.sim, overloadWindows: [window] } };
+    out.push(makeCell(w, 'none', MECHANISMS.none, { variant: v }));
+  }
+  return out;
 }
 
 /** A plain short call (bench/overhead.mjs). */
