@@ -530,9 +530,11 @@ export function variants({ quick = false } = {}) {
   // The outage at half and double its length and at 50% and 100% of attempts failed, on no
   // acceleration limit: the gateway's outage handling should not fit one outage's shape either.
   const outage = workloads(quick, undefined).find((w) => w.name === 'outage');
+  const { startMs, endMs } = outage.outage;
+  const lengthMs = endMs - startMs;
   const shapes = [
-    ['outage=6s', { endMs: outage.outage.startMs + 6_000 }],
-    ['outage=24s', { endMs: outage.outage.startMs + 24_000 }],
+    [`outage=${lengthMs / 2000}s`, { endMs: startMs + lengthMs / 2 }],
+    [`outage=${(lengthMs * 2) / 1000}s`, { endMs: startMs + lengthMs * 2 }],
     ['overload=50%', { rate: 0.5 }],
     ['overload=100%', { rate: 1 }],
   ];
