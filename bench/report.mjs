@@ -385,10 +385,23 @@ export function writeReport(file, ctx) {
 
   // ---- variants ---------------------------------------------------------------------------------
   if (ctx.variants.length) {
-    const outages = ctx.variants.some((c) => c.outage) ? ' and the outage at other shapes' : '';
-    lines.push(`## Variants: each mechanism at half and double its parameters (cold burst)${outages}`, '');
+    const burst = ctx.variants.find((c) => !c.outage);
+    const outages = ctx.variants.some((c) => c.outage);
+    const parts = [
+      burst && 'each mechanism at half and double its parameters (cold burst)',
+      outages && 'the outage at other shapes',
+    ].filter(Boolean);
+    lines.push(`## Variants: ${parts.join(', and ')}`, '');
+    const burstText =
+      burst ?
+        `The cold burst (${burst.n} calls at once, 50 ms each, 200 requests/s, bucket 40) against each mechanism with one parameter halved or doubled (windows: \`windowMs\` 500/2000, \`floor\` 10/40, \`factor\` 1.5/3 — the growth factor − 1 halved and doubled, since a factor of 1 would not grow at all; inflight: \`initial\` 2/8, \`factorPerSec\` √2/4; rate: \`initial\` 10/40, \`growthPerSec\` 20/80). `
+      : '';
+    const outageText =
+      outages ?
+        ` The \`none\` rows are the 529 outage (its workload, no acceleration limit) at half and double its length and with 50% and 100% of the attempts admitted in it failed: the outage handling should not fit one outage either. Their targets are the outage cells' (≤ ${TARGET.outageRatio} × T*, ≤ ${TARGET.outageAttempts} attempts per call).`
+      : '';
     lines.push(
-      `The cold burst (${ctx.variants[0].n} calls at once, 50 ms each, 200 requests/s, bucket 40) against each mechanism with one parameter halved or doubled (windows: \`windowMs\` 500/2000, \`floor\` 10/40, \`factor\` 1.5/3 — the growth factor − 1 halved and doubled, since a factor of 1 would not grow at all; inflight: \`initial\` 2/8, \`factorPerSec\` √2/4; rate: \`initial\` 10/40, \`growthPerSec\` 20/80). ${ctx.variantReps} repetition${ctx.variantReps > 1 ? 's' : ''}. The gateway's settings are its defaults throughout: a controller that learned no constant of the default mechanism should stay as close to T* here as in the matrix.${ctx.variants.some((c) => c.outage) ? ` The \`none\` rows are the 529 outage (its workload, no acceleration limit) at half and double its length and with 50% and 100% of the attempts admitted in it failed: the outage handling should not fit one outage either. Their targets are the outage cells' (≤ ${TARGET.outageRatio} × T*, ≤ ${TARGET.outageAttempts} attempts per call).` : ''}`,
+      `${burstText}${ctx.variantReps} repetition${ctx.variantReps > 1 ? 's' : ''}. The gateway's settings are its defaults throughout: a controller that learned no constant of the default mechanism should stay as close to T* here as in the matrix.${outageText}`,
       '',
     );
     const vsum = ctx.variants.map((c) => cellSummary(results, c)).filter(Boolean);

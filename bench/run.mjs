@@ -97,7 +97,7 @@ if (values['report-only']) {
   const { readFileSync } = await import('node:fs');
   const prev = JSON.parse(readFileSync(join(BENCH, 'results.json'), 'utf8'));
   const pc = cells({ quick: Boolean(prev.quick), timeScale: prev.timeScale ?? undefined });
-  const pv = variants({ quick: Boolean(prev.quick) });
+  const pv = variants({ quick: Boolean(prev.quick), timeScale: prev.timeScale ?? undefined });
   const names = (list) => new Set(list.map((c) => c.name));
   writeReport(join(BENCH, 'RESULTS.md'), {
     ...prev,
@@ -108,7 +108,7 @@ if (values['report-only']) {
   process.exit(0);
 }
 const allCells = cells({ quick, timeScale });
-const allVariants = variants({ quick });
+const allVariants = variants({ quick, timeScale });
 const WORKLOADS = workloadNames();
 let selectedCells = allCells;
 let selectedVariants = allVariants;

@@ -506,7 +506,7 @@ export function burstCells(n) {
  * 2/8 and factorPerSec √2/4 (the exponent halved and doubled); rate initial 10/40 and growthPerSec
  * 20/80.
  */
-export function variants({ quick = false } = {}) {
+export function variants({ quick = false, timeScale } = {}) {
   // The cold burst at 600 calls (300 with --quick), to fit the time budget.
   const burst = { ...workloads(quick, undefined).find((w) => w.name === 'burst'), n: quick ? 300 : 600 };
   const { windows, inflight, rate } = MECHANISMS;
@@ -529,7 +529,7 @@ export function variants({ quick = false } = {}) {
   const out = list.map(([m, v, a]) => makeCell(burst, m, a, { variant: v }));
   // The outage at half and double its length and at 50% and 100% of attempts failed, on no
   // acceleration limit: the gateway's outage handling should not fit one outage's shape either.
-  const outage = workloads(quick, undefined).find((w) => w.name === 'outage');
+  const outage = workloads(quick, timeScale).find((w) => w.name === 'outage');
   const { startMs, endMs } = outage.outage;
   const lengthMs = endMs - startMs;
   const shapes = [

@@ -25,7 +25,7 @@ const { cells, variants } = await import('./scenarios.mjs');
 const { STRATEGY_NAMES } = await import('./strategies.mjs');
 const [name, strategy = 'gateway'] = positionals;
 const timeScale = values['time-scale'] === undefined ? undefined : Number(values['time-scale']);
-const all = [...cells({ quick: values.quick, timeScale }), ...variants({ quick: values.quick })];
+const all = [...cells({ quick: values.quick, timeScale }), ...variants({ quick: values.quick, timeScale })];
 const cell = all.find((c) => c.name === name);
 if (!cell || !STRATEGY_NAMES.includes(strategy)) {
   console.error(
