@@ -504,7 +504,8 @@ export function burstCells(n) {
  * "Half and double" per parameter: windows windowMs 500/2000, floor 10/40, and factor 1.5/3 (the
  * growth factor − 1 halved and doubled: a factor of 1 would not grow at all); inflight initial
  * 2/8 and factorPerSec √2/4 (the exponent halved and doubled); rate initial 10/40 and growthPerSec
- * 20/80.
+ * 20/80. Then the outage workload (at `timeScale`) on no acceleration limit, its window halved and
+ * doubled, and with 50% and 100% of the attempts admitted in it failed.
  */
 export function variants({ quick = false, timeScale } = {}) {
   // The cold burst at 600 calls (300 with --quick), to fit the time budget.
