@@ -48,7 +48,12 @@ export function gatewayInternals() {
       if (!acc) return '';
       const admitted = Array.from(acc.admitted ?? []).reduce((x, y) => x + y, 0);
       const key = a.keys?.names?.tag;
-      return `cut ${Number.isFinite(acc.cutRate) ? `${acc.cutRate.toFixed(1)}/s` : 'none'}, admitted ${admitted} in 1 s, growth ×${Math.exp(acc.logGrowth).toFixed(2)}/s${key ? `, key ${key.slice(key.indexOf('{'))} (${a.keys.served})` : ''}`;
+      const m = a.state.buckets?.requests;
+      const mirror =
+        m ?
+          `, requests mirror ${Math.min(m.capacity, m.level + (((a.keys?.now?.() ?? performance.now()) - m.at) * m.limit) / 60_000).toFixed(1)}/${m.capacity}`
+        : '';
+      return `cut ${Number.isFinite(acc.cutRate) ? `${acc.cutRate.toFixed(1)}/s` : 'none'}, admitted ${admitted} in 1 s, growth ×${Math.exp(acc.logGrowth).toFixed(2)}/s${key ? `, key ${key.slice(key.indexOf('{'))} (${a.keys.served})` : ''}${mirror}`;
     },
   };
 }

@@ -132,6 +132,22 @@ describe('the Redis store when Redis fails', () => {
     expect(fellBack).toHaveLength(1);
     expect(fellBack[0]!.attributes['claude_gateway.store.wait_ms']).toBeGreaterThanOrEqual(90);
   }, 20_000);
+  it("this process's own busy event loop is not a slow Redis: a reply already here is read, no fallback", async () => {
+    const { clients, stores } = await setup(100);
+    await clients[0]!.messages.create(PARAMS); // connected, state in Redis
+    for (let i = 0; i < 12; i++) {
+      const call = clients[0]!.messages.create(PARAMS);
+      // Busy for 250 ms while the call's admission is on its way to Redis (at a varied moment): its
+      // answer arrives meanwhile, and the 100 ms timer has expired when the event loop looks again.
+      await new Promise((r) => setTimeout(r, i % 6));
+      const until = performance.now() + 250;
+      while (performance.now() < until);
+      await call;
+    }
+    expect(stores[0]!.stats.timeouts).toBe(0);
+    expect(stores[0]!.stats.fallbacks).toBe(0);
+    expect(attemptStores().every((s) => s === 'redis')).toBe(true);
+  }, 20_000);
 });
 
 describe('the Redis settings', () => {

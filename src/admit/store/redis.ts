@@ -893,7 +893,14 @@ function byKey(leases: Iterable<[Names, string]>): Array<[Names, string[]]> {
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreTimeout(`no answer within ${ms} ms`)), ms);
+    // The verdict waits for the I/O the event loop has not read yet (a promise settles once, so a
+    // reply read first wins): after a stretch of this process's own work, a busy event loop on a
+    // loaded machine, the expired timer runs before the socket's data is read in the same turn,
+    // and would call a reply that is already here late.
+    const timer = setTimeout(
+      () => setImmediate(() => reject(new StoreTimeout(`no answer within ${ms} ms`))),
+      ms,
+    );
     promise.then(
       (v) => {
         clearTimeout(timer);
