@@ -7,10 +7,10 @@ import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redisStoreFromUrl } from '../../src/admit/store/redis.js';
-import { createGateway } from '../../src/index.js';
+import { createGateway, createRedisStore } from '../../src/index.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { OwnRedis, testPrefix } from './redis-helpers.js';
-import { tracing } from '../helpers.js';
+import { tracing, until } from '../helpers.js';
 
 const { spans } = tracing();
 /** The `claude_gateway.store` of each attempt span ended so far, in order. */
@@ -132,20 +132,60 @@ describe('the Redis store when Redis fails', () => {
     expect(fellBack).toHaveLength(1);
     expect(fellBack[0]!.attributes['claude_gateway.store.wait_ms']).toBeGreaterThanOrEqual(90);
   }, 20_000);
+  it('a retry-after one process was given while Redis was away holds every process once it is back', async () => {
+    const { redis, sim, stores, gateways, clients } = await setup(100);
+    await Promise.all(clients.map((c) => c.messages.create(PARAMS))); // both connected, one state
+    const admin = new Redis(redis.url);
+    cleanups.push(async () => void admin.disconnect());
+    await admin.call('CLIENT', 'PAUSE', '600', 'ALL');
+    sim.enqueue({ kind: 'error', status: 429, errorType: 'rate_limit_error', retryAfterSec: 3 });
+    // Decided alone (Redis paused) and refused: the hold is this process's alone.
+    const first = clients[0]!.messages.create(PARAMS);
+    await until(() => sim.stats().byStatus['429'] === 1, 3000);
+    const heldAt = performance.now();
+    expect(stores[0]!.stats.fallbacks).toBe(1);
+    await until(() => stores[0]!.stats.resyncs >= 1, 5000);
+    // Back on Redis: its next transaction writes the hold where the other process reads it.
+    const again = clients[0]!.messages.create(PARAMS);
+    await until(() => gateways[0]!.limiters().every((l) => l.store === 'redis'), 5000);
+    await clients[1]!.messages.create(PARAMS);
+    // The other process's call went only once the 3 s retry-after was over (about 1 s in without it).
+    expect(performance.now() - heldAt).toBeGreaterThanOrEqual(2500);
+    await Promise.all([first, again]);
+    expect(sim.stats().byStatus['429']).toBe(1);
+  }, 20_000);
+
   it("this process's own busy event loop is not a slow Redis: a reply already here is read, no fallback", async () => {
-    const { clients, stores } = await setup(100);
-    await clients[0]!.messages.create(PARAMS); // connected, state in Redis
-    for (let i = 0; i < 12; i++) {
-      const call = clients[0]!.messages.create(PARAMS);
-      // Busy for 250 ms while the call's admission is on its way to Redis (at a varied moment): its
-      // answer arrives meanwhile, and the 100 ms timer has expired when the event loop looks again.
-      await new Promise((r) => setTimeout(r, i % 6));
-      const until = performance.now() + 250;
-      while (performance.now() < until);
-      await call;
-    }
-    expect(stores[0]!.stats.timeouts).toBe(0);
-    expect(stores[0]!.stats.fallbacks).toBe(0);
+    const redis = await OwnRedis.start();
+    cleanups.push(() => redis.kill());
+    const sim = await startSimulator({ latency: { ttftMs: 5, msPerToken: 0 } });
+    cleanups.push(() => sim.close());
+    // A process that sends each Redis command and is then busy for 250 ms with its own work (a
+    // loaded machine): the answer arrives meanwhile, and the 100 ms timer has expired when the
+    // event loop looks again.
+    const client = new Redis(redis.url);
+    const evalsha = client.evalsha.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    let busy = false;
+    (client as unknown as { evalsha: (...args: unknown[]) => Promise<unknown> }).evalsha = (...args) => {
+      const sent = evalsha(...args);
+      const end = performance.now() + (busy ? 250 : 0);
+      while (performance.now() < end);
+      return sent;
+    };
+    const store = createRedisStore(client, { keyPrefix: testPrefix(), timeoutMs: 100 });
+    const gateway = createGateway({ store }, {});
+    cleanups.push(async () => {
+      await gateway.close();
+      await store.close();
+      client.disconnect();
+    });
+    const anthropic = gateway.wrap(new Anthropic({ apiKey: 'sk-test-busy-key', baseURL: sim.url }));
+    await anthropic.messages.create(PARAMS); // connected, state in Redis
+    busy = true;
+    for (let i = 0; i < 3; i++) await anthropic.messages.create(PARAMS);
+    expect(store.stats.operations).toBeGreaterThanOrEqual(3);
+    expect(store.stats.timeouts).toBe(0);
+    expect(store.stats.fallbacks).toBe(0);
     expect(attemptStores().every((s) => s === 'redis')).toBe(true);
   }, 20_000);
 });

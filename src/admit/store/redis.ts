@@ -446,6 +446,8 @@ class RedisKey implements KeyStore {
   private shareLimits: ShareLimits = {};
   /** A state to write if Redis has none (a new key, a restart, a rename). */
   private seed: KeyState | undefined;
+  /** A hold this process learned while Redis was away, for the shared state it finds on return. */
+  private heldAlone = 0;
   private liveProcesses = 1;
   private pending: Entry[] = [];
   private flushing = false;
@@ -585,6 +587,8 @@ class RedisKey implements KeyStore {
     this.version = '';
     // Should Redis have lost the state (a restart), what this process learned alone, as a whole.
     if (this.local) this.seed = wholeOf(this.local, this.shared, this.liveProcesses);
+    // Should Redis still have it, the others never heard of a `retry-after` this process was given.
+    if (this.local) this.heldAlone = this.local.holdUntil;
     this.wake();
   }
 
@@ -788,6 +792,8 @@ class RedisKey implements KeyStore {
       // No state in Redis: a new key, a restart, a rename. What this process knew seeds it.
       state = copyState(this.seed ?? this.shared);
     }
+    const heldAlone = this.heldAlone > Math.max(now, state.holdUntil);
+    if (heldAlone) state.holdUntil = this.heldAlone;
     const waitWindow = this.settings.rampIntervalMs / (STEPS_PER_INTERVAL / 2);
     let waitingUntil = read.waitingUntil;
     const limitBefore = state.concurrency.limit;
@@ -845,6 +851,7 @@ class RedisKey implements KeyStore {
         add.length > 0 ||
         remove.length > 0 ||
         !read.state ||
+        heldAlone ||
         batch.some((e) => e.kind === 'update') ||
         (waitingUntil > read.waitingUntil && read.waitingUntil < now + waitWindow / 2),
     };
@@ -861,6 +868,7 @@ class RedisKey implements KeyStore {
     this.shared.inFlight = leases; // the slots in use, every process's
     this.version = version;
     this.seed = undefined;
+    this.heldAlone = 0;
     this.liveProcesses = processes;
     this.local = undefined;
     this.orphans.clear();
@@ -893,14 +901,21 @@ function byKey(leases: Iterable<[Names, string]>): Array<[Names, string[]]> {
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    // The verdict waits for the I/O the event loop has not read yet (a promise settles once, so a
-    // reply read first wins): after a stretch of this process's own work, a busy event loop on a
-    // loaded machine, the expired timer runs before the socket's data is read in the same turn,
-    // and would call a reply that is already here late.
-    const timer = setTimeout(
-      () => setImmediate(() => reject(new StoreTimeout(`no answer within ${ms} ms`))),
-      ms,
-    );
+    let armedAt = performance.now();
+    let rearmed = false;
+    const expire = () => {
+      // Fired late: this process was busy with its own work (a loaded machine), and the command may
+      // have sat in the socket's buffer meanwhile: its lag, not Redis's. One more period, once.
+      if (!rearmed && performance.now() - armedAt > ms * 1.5) {
+        rearmed = true;
+        armedAt = performance.now();
+        timer = setTimeout(expire, ms);
+        return;
+      }
+      // The verdict after the I/O this turn reads (a promise settles once: a reply read first wins).
+      setImmediate(() => reject(new StoreTimeout(`no answer within ${ms} ms`)));
+    };
+    let timer = setTimeout(expire, ms);
     promise.then(
       (v) => {
         clearTimeout(timer);
