@@ -52,7 +52,8 @@ export interface GatewayOptions {
   redisUrl?: string;
   /** Prefix of the gateway's Redis keys and channels. */
   redisKeyPrefix?: string;
-  /** Longest wait for one Redis operation before a process goes on with its share of the limits. */
+  /** Longest wait for one Redis operation before a process goes on with its share of the limits (one
+   * more such wait when the process itself was too busy to read the answer in time). */
   redisTimeoutMs?: number;
   /**
    * Where the limiter state lives: a `LimiterStore`, or a connected ioredis client (`Redis` or
@@ -243,7 +244,7 @@ export const SETTINGS: readonly Setting[] = [
     min: 10,
     max: 10_000,
     default: 200,
-    doc: 'Longest wait for one Redis operation; past it (or on an error) each process goes on with its share of the last shared limits until Redis answers again.',
+    doc: 'Longest wait for one Redis operation (one more such wait when the process itself was too busy to read the answer in time); past it (or on an error) each process goes on with its share of the last shared limits until Redis answers again.',
   },
 ];
 

@@ -145,13 +145,12 @@ describe('the Redis store when Redis fails', () => {
     const heldAt = performance.now();
     expect(stores[0]!.stats.fallbacks).toBe(1);
     await until(() => stores[0]!.stats.resyncs >= 1, 5000);
-    // Back on Redis: its next transaction writes the hold where the other process reads it.
-    const again = clients[0]!.messages.create(PARAMS);
+    // Back on Redis: the hold is written where the other process reads it.
     await until(() => gateways[0]!.limiters().every((l) => l.store === 'redis'), 5000);
     await clients[1]!.messages.create(PARAMS);
     // The other process's call went only once the 3 s retry-after was over (about 1 s in without it).
     expect(performance.now() - heldAt).toBeGreaterThanOrEqual(2500);
-    await Promise.all([first, again]);
+    await first;
     expect(sim.stats().byStatus['429']).toBe(1);
   }, 20_000);
 

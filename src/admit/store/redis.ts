@@ -65,7 +65,8 @@ export function isRedisClient(value: unknown): value is RedisClientLike {
 export interface RedisStoreOptions {
   /** Prefix of every key and channel (default `claude-gateway:`). */
   readonly keyPrefix?: string;
-  /** Longest wait for one Redis operation before the process falls back to its share (default 200 ms). */
+  /** Longest wait for one Redis operation before the process falls back to its share (default 200 ms;
+   * one more such wait when the process itself was too busy to read the answer in time). */
   readonly timeoutMs?: number;
   /** How long a slot stays taken after its process stops renewing it (default 10 s). */
   readonly leaseMs?: number;
@@ -589,6 +590,11 @@ class RedisKey implements KeyStore {
     if (this.local) this.seed = wholeOf(this.local, this.shared, this.liveProcesses);
     // Should Redis still have it, the others never heard of a `retry-after` this process was given.
     if (this.local) this.heldAlone = this.local.holdUntil;
+    if (this.heldAlone > this.now()) {
+      // Written at once, not with this process's next call: the others may be sending now.
+      this.pending.push({ kind: 'update', step: () => {}, saturated: false, release: undefined });
+      this.schedule();
+    }
     this.wake();
   }
 
