@@ -41,7 +41,8 @@ export function gatewayInternals() {
       return any ? { gateRate: armed ? rate : null, gateClosed: closed, gwInFlight: inFlight } : {};
     },
     /** One line on the first admission: the gate's cut level, what it counted admitted over the
-     * last second, its growth per second, and the store key it decides on (a shared store's). */
+     * last second, its growth per second, the store key it decides on (a shared store's), and the
+     * requests bucket's mirror (level now, capacity) once headers have set it. */
     detail() {
       const [a] = seen;
       const acc = a?.state?.acceleration;

@@ -10,7 +10,8 @@
 // --trace prints each run's timeline to stderr: every 250 ms the simulator's admitted attempts in
 // flight, its admissions and refusals so far, and each worker's view of its limiter (concurrency
 // limit, slots, queue; the acceleration gate's rate, cut level, admitted count and growth; the
-// store key it decides on), every BENCH_TRACE_MS (250) ms. --burn N runs N processes
+// store key it decides on; the requests bucket's mirror, level and capacity), every
+// BENCH_TRACE_MS (250) ms. --burn N runs N processes
 // that only burn CPU beside each run: a control for how much of a result is this machine's two
 // cores, shared by P workers, the simulator and Redis.
 // `npm run bench:multiprocess` runs the whole of it (the matrix's 1,000 calls, 3 repetitions:
