@@ -154,20 +154,22 @@ describe('the Redis store when Redis fails', () => {
     expect(sim.stats().byStatus['429']).toBe(1);
   }, 20_000);
 
-  it("this process's own busy event loop is not a slow Redis: a reply already here is read, no fallback", async () => {
+  /**
+   * A gateway on a Redis of its own whose process, once `busy` is set, stays at its own work for
+   * 250 ms after sending each Redis command (a loaded machine): the answer arrives meanwhile, and a
+   * 100 ms timer has expired when the event loop looks again.
+   */
+  async function busyGateway() {
     const redis = await OwnRedis.start();
     cleanups.push(() => redis.kill());
     const sim = await startSimulator({ latency: { ttftMs: 5, msPerToken: 0 } });
     cleanups.push(() => sim.close());
-    // A process that sends each Redis command and is then busy for 250 ms with its own work (a
-    // loaded machine): the answer arrives meanwhile, and the 100 ms timer has expired when the
-    // event loop looks again.
     const client = new Redis(redis.url);
     const evalsha = client.evalsha.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    let busy = false;
+    const state = { busy: false };
     (client as unknown as { evalsha: (...args: unknown[]) => Promise<unknown> }).evalsha = (...args) => {
       const sent = evalsha(...args);
-      const end = performance.now() + (busy ? 250 : 0);
+      const end = performance.now() + (state.busy ? 250 : 0);
       while (performance.now() < end);
       return sent;
     };
@@ -180,12 +182,37 @@ describe('the Redis store when Redis fails', () => {
     });
     const anthropic = gateway.wrap(new Anthropic({ apiKey: 'sk-test-busy-key', baseURL: sim.url }));
     await anthropic.messages.create(PARAMS); // connected, state in Redis
-    busy = true;
+    state.busy = true;
+    return { redis, store, anthropic };
+  }
+
+  it("this process's own busy event loop is not a slow Redis: a reply already here is read, no fallback", async () => {
+    const { store, anthropic } = await busyGateway();
     for (let i = 0; i < 3; i++) await anthropic.messages.create(PARAMS);
     expect(store.stats.operations).toBeGreaterThanOrEqual(3);
     expect(store.stats.timeouts).toBe(0);
     expect(store.stats.fallbacks).toBe(0);
     expect(attemptStores().every((s) => s === 'redis')).toBe(true);
+  }, 20_000);
+
+  it('a busy process still finds a Redis that does not answer: its wait stays bounded', async () => {
+    const { redis, store, anthropic } = await busyGateway();
+    const admin = new Redis(redis.url);
+    cleanups.push(async () => void admin.disconnect());
+    await admin.call('CLIENT', 'PAUSE', '5000', 'ALL');
+    // Busy most of the time, not only after a command: every timer fires late.
+    const chores = setInterval(() => {
+      const end = performance.now() + 150;
+      while (performance.now() < end);
+    }, 50);
+    cleanups.push(async () => clearInterval(chores));
+    const started = performance.now();
+    await anthropic.messages.create(PARAMS);
+    clearInterval(chores);
+    // One more period for a busy process, once: far under the pause.
+    expect(performance.now() - started).toBeLessThan(4000);
+    expect(store.stats.timeouts).toBeGreaterThanOrEqual(1);
+    expect(store.stats.fallbacks).toBe(1);
   }, 20_000);
 });
 
