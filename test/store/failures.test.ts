@@ -148,14 +148,14 @@ describe('the Redis store when Redis fails', () => {
     // Back on Redis: the hold is written where the other process reads it.
     await until(() => gateways[0]!.limiters().every((l) => l.store === 'redis'), 5000);
     await clients[1]!.messages.create(PARAMS);
-    // The other process's call went only once the 3 s retry-after was over (about 1 s in without it).
+    // The other process's call went only once the 3 s retry-after was over (about 0.5 s in without it).
     expect(performance.now() - heldAt).toBeGreaterThanOrEqual(2500);
     await first;
     expect(sim.stats().byStatus['429']).toBe(1);
   }, 20_000);
 
   /**
-   * A gateway on a Redis of its own whose process, once `busy` is set, stays at its own work for
+   * A gateway on a Redis of its own whose process, after its first call, stays at its own work for
    * 250 ms after sending each Redis command (a loaded machine): the answer arrives meanwhile, and a
    * 100 ms timer has expired when the event loop looks again.
    */
