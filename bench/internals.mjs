@@ -3,6 +3,7 @@
 // has the concurrency limit, slots, queue and hold but not the gate, so this watches the private
 // admissions as the registry hands them out (.dist/admit/registry.js, the same module instance the
 // gateway uses). It never writes to them. If the private shape changes, the fields read as absent.
+import { levelAt } from './.dist/admit/policy/buckets.js';
 import { Registry } from './.dist/admit/registry.js';
 
 const seen = new Set();
@@ -52,7 +53,7 @@ export function gatewayInternals() {
       const m = a.state.buckets?.requests;
       const mirror =
         m ?
-          `, requests mirror ${Math.min(m.capacity, m.level + (((a.keys?.now?.() ?? performance.now()) - m.at) * m.limit) / 60_000).toFixed(1)}/${m.capacity}`
+          `, requests mirror ${levelAt(m, a.keys?.now?.() ?? performance.now()).toFixed(1)}/${m.capacity}`
         : '';
       return `cut ${Number.isFinite(acc.cutRate) ? `${acc.cutRate.toFixed(1)}/s` : 'none'}, admitted ${admitted} in 1 s, growth ×${Math.exp(acc.logGrowth).toFixed(2)}/s${key ? `, key ${key.slice(key.indexOf('{'))} (${a.keys.served})` : ''}${mirror}`;
     },
