@@ -447,8 +447,6 @@ class RedisKey implements KeyStore {
   private shareLimits: ShareLimits = {};
   /** A state to write if Redis has none (a new key, a restart, a rename). */
   private seed: KeyState | undefined;
-  /** A hold this process learned while Redis was away, for the shared state it finds on return. */
-  private heldAlone = 0;
   private liveProcesses = 1;
   private pending: Entry[] = [];
   private flushing = false;
@@ -588,13 +586,9 @@ class RedisKey implements KeyStore {
     this.version = '';
     // Should Redis have lost the state (a restart), what this process learned alone, as a whole.
     if (this.local) this.seed = wholeOf(this.local, this.shared, this.liveProcesses);
-    // Should Redis still have it, the others never heard of a `retry-after` this process was given.
-    if (this.local) this.heldAlone = this.local.holdUntil;
-    if (this.heldAlone > this.now()) {
-      // Written at once, not with this process's next call: the others may be sending now.
-      this.pending.push({ kind: 'update', step: () => {}, saturated: false, release: undefined });
-      this.schedule();
-    }
+    // Should Redis still have it, the others never heard of a `retry-after` this process was given
+    // alone: the next transaction writes it (see apply), at once, for the others may be sending now.
+    if (this.local && this.local.holdUntil > this.now()) this.update(() => {}, false, undefined, true);
     this.wake();
   }
 
@@ -798,8 +792,9 @@ class RedisKey implements KeyStore {
       // No state in Redis: a new key, a restart, a rename. What this process knew seeds it.
       state = copyState(this.seed ?? this.shared);
     }
-    const heldAlone = this.heldAlone > Math.max(now, state.holdUntil);
-    if (heldAlone) state.holdUntil = this.heldAlone;
+    // A hold this process learned alone (its share is kept until the first commit after Redis is back).
+    const heldAlone = (this.local?.holdUntil ?? 0) > Math.max(now, state.holdUntil);
+    if (heldAlone) state.holdUntil = this.local!.holdUntil;
     const waitWindow = this.settings.rampIntervalMs / (STEPS_PER_INTERVAL / 2);
     let waitingUntil = read.waitingUntil;
     const limitBefore = state.concurrency.limit;
@@ -874,7 +869,6 @@ class RedisKey implements KeyStore {
     this.shared.inFlight = leases; // the slots in use, every process's
     this.version = version;
     this.seed = undefined;
-    this.heldAlone = 0;
     this.liveProcesses = processes;
     this.local = undefined;
     this.orphans.clear();
