@@ -15,6 +15,8 @@ const SERVED = Symbol('claude-otel-gateway.servedBody');
 interface ServedBody {
   bytes?: Uint8Array<ArrayBuffer> | undefined;
   stream?: ReadableStream<Uint8Array> | undefined;
+  /** The bytes' JSON, when the gateway parsed them: `json()` answers with it. */
+  parsed?: { readonly value: unknown } | undefined;
   used: boolean;
 }
 
@@ -60,7 +62,9 @@ class ServedResponse extends Response {
   }
 
   override async json(): Promise<unknown> {
-    return JSON.parse(await this.text());
+    const parsed = this[SERVED].parsed;
+    const bytes = await take(this);
+    return parsed ? parsed.value : JSON.parse(decoder.decode(bytes));
   }
 
   override async arrayBuffer(): Promise<ArrayBuffer> {
@@ -123,15 +127,17 @@ function rebuilt(from: Response, body: BodyInit | null): Response {
 
 /**
  * `from` with `body` in place of its own (which the gateway has read, or holds a reader on): the same
- * object when it is a response of this runtime's `fetch`, else a new one.
+ * object when it is a response of this runtime's `fetch`, else a new one. `parsed`: the bytes' JSON,
+ * when the gateway parsed them, for `json()`.
  */
 export function withBody(
   from: Response,
   body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>,
+  parsed?: { readonly value: unknown },
 ): Response {
   if (!(from instanceof Response)) return rebuilt(from, body);
   const served: ServedBody =
-    body instanceof ReadableStream ? { stream: body, used: false } : { bytes: body, used: false };
+    body instanceof ReadableStream ? { stream: body, used: false } : { bytes: body, parsed, used: false };
   if (!(from instanceof ServedResponse)) Object.setPrototypeOf(from, ServedResponse.prototype);
   (from as Served)[SERVED] = served;
   return from;

@@ -1,11 +1,13 @@
 /**
  * A non-streaming success: the slot is freed and the attempt ended at once; the call ends when its
  * body has been read (the deadline and the idle limit cover that read), with the usage when wanted.
- * A JSON body (every message) is read here in one plain loop and handed to the SDK as bytes: no
- * stream wrapped around a stream, no clone to find the usage in.
+ * A JSON body (every message) is read here in one plain loop and handed to the SDK as bytes, or as
+ * the value when the gateway parsed it (json-body.ts): no stream wrapped around a stream, no clone to
+ * find the usage in, and one parse at most.
  */
 import { APIConnectionTimeoutError } from '@anthropic-ai/sdk';
 import { bodyReadError, IdleWatch, readWhole, tailOf, watchedBody } from '../attempt/body-watch.js';
+import { readJsonBody, type JsonBody } from '../attempt/json-body.js';
 import { withBody } from '../attempt/rebuild.js';
 import { outputTokensIn, type StreamEnd } from '../attempt/stream.js';
 import { IdleTimeoutError } from '../errors.js';
@@ -47,36 +49,41 @@ function idleWatch(call: Call, attempt: InFlight): IdleWatch {
 }
 
 /** The API generated the whole message before answering: what it did not use comes back. */
-function settle(call: Call, attempt: InFlight, tail: string | undefined): void {
-  attempt.ticket.settle((tail !== undefined ? outputTokensIn(tail) : undefined) ?? call.cost.outputTokens);
+function settle(call: Call, attempt: InFlight, used: number | undefined): void {
+  attempt.ticket.settle(used ?? call.cost.outputTokens);
 }
 
 async function receiveWhole(call: Call, attempt: InFlight, response: Response): Promise<Response> {
   const status = response.status;
   let bytes: Uint8Array<ArrayBuffer>;
+  let body: JsonBody | undefined;
   try {
     bytes = await readWhole(response.body!, idleWatch(call, attempt));
+    // Parsed here when the gateway needs what it says (usage, for the logical span it owns or for
+    // metrics) or when `fetch` could not check its framing (see json-body.ts); the SDK's `json()`
+    // then gets the value, so it is parsed once either way. A body whose length was stated and
+    // kept is whole, whatever it says: its parse failure is the SDK's to raise, as without us.
+    const unframed = !response.headers.has('content-length');
+    if (unframed || call.trace.ownsRecordingSpan || call.metricsOn) {
+      body = readJsonBody(decoder.decode(bytes));
+      if (body.kind === 'cut' && unframed) throw new Error('the JSON body stopped before its value ended');
+    }
   } catch (error) {
     settle(call, attempt, undefined);
     call.finish(bodyEndOf(call, 'failed', error, status));
     throw bodyReadError(error);
   }
-  settle(call, attempt, tailOf(bytes));
-  // Usage is needed for token metrics and for a logical span the gateway owns.
-  const usage = call.trace.ownsRecordingSpan || call.metricsOn ? usageOf(bytes) : undefined;
-  call.finish({ outcome: 'success', status, summarized: true, usage });
-  return withBody(response, bytes);
+  const data = body?.kind === 'value' ? messageOf(body.value) : undefined;
+  const used = data ? data.usage?.output_tokens : outputTokensIn(tailOf(bytes));
+  settle(call, attempt, typeof used === 'number' ? used : undefined);
+  call.finish({ outcome: 'success', status, summarized: true, usage: data });
+  return withBody(response, bytes, body?.kind === 'value' ? body : undefined);
 }
 
 const decoder = new TextDecoder();
 
-function usageOf(bytes: Uint8Array): UsageLike | undefined {
-  try {
-    const data: unknown = JSON.parse(decoder.decode(bytes));
-    return typeof data === 'object' && data ? (data as UsageLike) : undefined;
-  } catch {
-    return undefined; // the SDK raises its own error for a body that is not JSON
-  }
+function messageOf(value: unknown): UsageLike | undefined {
+  return typeof value === 'object' && value ? (value as UsageLike) : undefined;
 }
 
 /** Any other body (a file's bytes, a body too large to hold) reaches the SDK as it is read. */
@@ -92,7 +99,7 @@ function receiveWatched(call: Call, attempt: InFlight, response: Response): Resp
   const watched = withBody(
     response,
     watchedBody(response.body!, idleWatch(call, attempt), (how, error, tail) => {
-      settle(call, attempt, how === 'completed' ? tail : undefined);
+      settle(call, attempt, how === 'completed' ? outputTokensIn(tail) : undefined);
       bodyEnd = bodyEndOf(call, how, error, status);
       ended();
     }),
@@ -101,7 +108,7 @@ function receiveWatched(call: Call, attempt: InFlight, response: Response): Resp
     pending++;
     void call
       .parse(watched)
-      .then((data) => (usage = typeof data === 'object' && data ? (data as UsageLike) : undefined))
+      .then((data) => (usage = messageOf(data)))
       .catch(() => undefined)
       .finally(ended);
   }

@@ -67,8 +67,17 @@ function cloudEnv(url: string): Record<string, string> {
   };
 }
 
+/** Node runs `.ts` as is from 22.18 (and 23.6); from 22.15, the lowest the package supports, with
+ * this flag, as the README says. */
+const STRIP_TYPES =
+  process.features.typescript ? [] : ['--experimental-strip-types', '--disable-warning=ExperimentalWarning'];
+
 function spawnExample(file: string, register: boolean, env: Record<string, string>) {
-  const args = [...(register ? ['--import', 'claude-otel-gateway/register'] : []), `examples/${file}`];
+  const args = [
+    ...STRIP_TYPES,
+    ...(register ? ['--import', 'claude-otel-gateway/register'] : []),
+    `examples/${file}`,
+  ];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
   let out = '';
   let err = '';

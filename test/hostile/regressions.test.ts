@@ -494,6 +494,10 @@ describe('a body cut short (found by the property test)', () => {
         cut: 'end',
       }),
     ],
+    [
+      'a JSON body without a length closed half-way',
+      response({ status: 200, headers: json, body: message, framing: 'close', cutAt: 120, cut: 'end' }),
+    ],
   ];
 
   it.each(cuts)(

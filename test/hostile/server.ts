@@ -254,7 +254,10 @@ export async function startHostileServer(): Promise<HostileServer> {
           await new Promise((r) => setTimeout(r, step.ms));
           break;
         case 'reset':
-          socket.resetAndDestroy();
+          // A moment for the peer to read what came before: Node 22 reports an RST that lands with
+          // the data it follows, in one turn, as a clean end (Node 24 as a reset).
+          await new Promise((r) => setTimeout(r, 2));
+          if (!socket.destroyed) socket.resetAndDestroy();
           return;
         case 'end':
           socket.end();

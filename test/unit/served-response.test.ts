@@ -46,6 +46,16 @@ describe('withBody', () => {
     expect(served.bodyUsed).toBe(true);
   });
 
+  it('answers json() with the value the gateway parsed (no second parse), and other reads with the bytes', async () => {
+    const value = { id: 'msg_1' };
+    const served = withBody(await fetched(), bytes('{"id":"msg_1"}'), { value });
+    expect(await served.json()).toBe(value);
+    expect(served.bodyUsed).toBe(true);
+    await expect(served.json()).rejects.toThrow(/unusable/);
+    const asText = withBody(await fetched(), bytes('{"id":"msg_1"}'), { value });
+    expect(await asText.text()).toBe('{"id":"msg_1"}');
+  });
+
   it('lets the body be read once, by any method, and refuses a second read as fetch does', async () => {
     const served = withBody(await fetched(), bytes('hello'));
     expect(await served.text()).toBe('hello');
