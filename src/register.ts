@@ -9,12 +9,36 @@
 import './node-version.js'; // oxlint-disable-line import/no-unassigned-import -- first: fails at once on Node.js < 22.15
 import { diag } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { loadConfig } from './config.js';
 import { AnthropicGatewayInstrumentation } from './gateway/instrumentation.js';
 
-// ESM apps: the loader hook lets instrumentations patch `import`ed modules (CommonJS needs none).
-register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+/**
+ * ESM apps: a loader hook lets instrumentations patch `import`ed modules (CommonJS needs none).
+ * In-thread, through `module.registerHooks()`, where import-in-the-middle supports it (Node ≥
+ * 22.22.3, 24.11.1, 26): Node 26 deprecates `module.register()` (DEP0205) and warns on every start.
+ * Elsewhere on the loader thread, as before. import-in-the-middle is the copy
+ * `@opentelemetry/instrumentation` uses: in-thread hooks are seen only by that copy's `Hook()`s.
+ */
+async function registerLoaderHooks(): Promise<void> {
+  try {
+    const fromInstrumentation = createRequire(
+      createRequire(import.meta.url).resolve('@opentelemetry/instrumentation'),
+    );
+    const url = pathToFileURL(fromInstrumentation.resolve('import-in-the-middle/register-hooks.mjs'));
+    const hooks = (await import(url.href)) as { register?: () => void; supportsSyncHooks?: () => boolean };
+    if (hooks.supportsSyncHooks?.() && hooks.register) {
+      hooks.register();
+      return;
+    }
+  } catch {
+    // An import-in-the-middle without in-thread hooks (before 3.1): the loader thread, below.
+  }
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+}
+
+await registerLoaderHooks();
 
 const { shutdownTimeoutMs } = loadConfig();
 const sdk = new NodeSDK({ instrumentations: [new AnthropicGatewayInstrumentation()] });
