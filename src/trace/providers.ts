@@ -4,14 +4,7 @@
  * global ones. Both are looked up when used, never at import, so a provider registered after this
  * library was loaded still applies.
  */
-import {
-  metrics,
-  trace,
-  type Meter,
-  type MeterProvider,
-  type Tracer,
-  type TracerProvider,
-} from '@opentelemetry/api';
+import { metrics, trace, type Meter, type Tracer } from '@opentelemetry/api';
 import { VERSION } from '../version.js';
 import { SCOPE_NAME } from './semconv.js';
 
@@ -20,30 +13,32 @@ export interface TelemetrySource {
   meter(): Meter;
 }
 
-let lastProvider: MeterProvider | undefined;
-let lastMeter: Meter | undefined;
-let lastTracerProvider: TracerProvider | undefined;
-let lastTracer: Tracer | undefined;
+/**
+ * `make(provider)` once per provider: a lookup per span or record would cost more than it. The
+ * global tracer provider is a proxy whose tracers follow the provider registered behind it; a new
+ * proxy (or a new global meter provider) replaces it when one is registered after a reset.
+ */
+function perProvider<P, T>(current: () => P, make: (provider: P) => T): () => T {
+  let last: P | undefined;
+  let made: T | undefined;
+  return () => {
+    const provider = current();
+    if (provider !== last || made === undefined) {
+      last = provider;
+      made = make(provider);
+    }
+    return made;
+  };
+}
 
 /** The global tracer and meter providers. */
 export const GLOBAL_TELEMETRY: TelemetrySource = {
-  tracer: () => {
-    // Cached per provider, as the meter is: the global one is a proxy whose tracers follow the
-    // provider registered behind it, and a new proxy replaces it when the API is reset.
-    const provider = trace.getTracerProvider();
-    if (provider !== lastTracerProvider || !lastTracer) {
-      lastTracerProvider = provider;
-      lastTracer = provider.getTracer(SCOPE_NAME, VERSION);
-    }
-    return lastTracer;
-  },
-  meter: () => {
-    // The meter is cached per provider: a lookup per record would cost more than the record.
-    const provider = metrics.getMeterProvider();
-    if (provider !== lastProvider || !lastMeter) {
-      lastProvider = provider;
-      lastMeter = provider.getMeter(SCOPE_NAME, VERSION);
-    }
-    return lastMeter;
-  },
+  tracer: perProvider(
+    () => trace.getTracerProvider(),
+    (provider) => provider.getTracer(SCOPE_NAME, VERSION),
+  ),
+  meter: perProvider(
+    () => metrics.getMeterProvider(),
+    (provider) => provider.getMeter(SCOPE_NAME, VERSION),
+  ),
 };
