@@ -463,7 +463,7 @@ export function writeReport(file, ctx) {
     const c = overhead.cpu;
     const mem = overhead.memory;
     lines.push(
-      `CPU time of the client process (\`process.cpuUsage()\`, user + system) per call, fault-free simulator with no latency, ${c.inFlight} calls in flight, batches of ${c.callsPerBatch} calls; both with an OpenTelemetry TracerProvider (BatchSpanProcessor → InMemorySpanExporter, flushed inside the measured window) and the AsyncLocalStorage context manager. Batches interleaved bare/gateway, ${c.pairs} pairs after a warm-up pair; medians.`,
+      `CPU time of the client process (\`process.cpuUsage()\`, user + system) per call, fault-free simulator with no latency, ${c.inFlight} calls in flight, batches of ${c.callsPerBatch} calls; both with an OpenTelemetry TracerProvider (BatchSpanProcessor → InMemorySpanExporter, flushed inside the measured window) and the AsyncLocalStorage context manager. Batches interleaved in ${c.pairs} pairs whose order alternates (bare first, then gateway first, …) after ${c.warmUpPairs ?? 1} warm-up pair${(c.warmUpPairs ?? 1) === 1 ? '' : 's'}; medians.${c.ratioBareFirst !== undefined ? ` Ratio in the pairs run bare first ${c.ratioBareFirst.toFixed(3)}, gateway first ${c.ratioGatewayFirst.toFixed(3)}.` : ''}`,
       '',
     );
     lines.push('| | CPU per call | Spans per call | Wall time per batch |', '|---|---:|---:|---:|');

@@ -290,9 +290,19 @@ if (values.merge) {
   if (!overhead && prev.overhead) overhead = prev.overhead;
   if (!scale && prev.scale) scale = prev.scale;
   const rerun = [...new Set(results.map((r) => r.cell))];
+  const load =
+    results.length ?
+      `, load ${Math.min(...results.map((r) => r.load)).toFixed(2)}–${Math.max(...results.map((r) => r.load)).toFixed(2)}`
+    : '';
+  // What this run measured again: matrix runs, and the overhead and scale sections when they ran.
+  const parts = [
+    ...(rerun.length ? [`${rerun.map((c) => `\`${c}\``).join(', ')} (${results.length} runs replaced)`] : []),
+    ...(section('overhead') ? ['the overhead section'] : []),
+    ...(section('scale') ? ['the scale section'] : []),
+  ];
   notes.push(
     ...(prev.notes ?? []),
-    `Re-run and merged (\`npm run bench -- ${args}\`, ${(rerunMs / 60_000).toFixed(1)} min, load ${results.length ? Math.min(...results.map((r) => r.load)).toFixed(2) : '—'}–${results.length ? Math.max(...results.map((r) => r.load)).toFixed(2) : '—'}): ${rerun.map((c) => `\`${c}\``).join(', ')} (${results.length} runs replaced), because other load on the machine had disturbed them in the first run.`,
+    `Re-run and merged (\`npm run bench -- ${args}\`, ${(rerunMs / 60_000).toFixed(1)} min${load}): ${parts.join('; ')}.`,
   );
   args = prev.args;
   if (prev.revision !== revision)
