@@ -100,11 +100,14 @@ const simCommand: CliCommand = {
       throw error;
     }
     const scenario = sim.config().scenario;
+    // Listening for Ctrl+C before saying so: a signal sent on reading the line below would
+    // otherwise find no handler yet and kill the process (seen once, on a loaded machine).
+    const stopped = new Promise<void>((resolve) => io.onShutdown(resolve));
     io.out(`Claude API simulator listening on ${sim.url} (scenario ${scenario})`);
     io.out('Point the Anthropic SDK (or your app) at it:');
     io.out(`  ANTHROPIC_BASE_URL=${sim.url} ANTHROPIC_API_KEY=sk-sim-anything node your-app.js`);
     io.out('Press Ctrl+C to stop.');
-    await new Promise<void>((resolve) => io.onShutdown(resolve));
+    await stopped;
     const stats = sim.stats();
     await sim.close();
     const statuses = Object.entries(stats.byStatus)
