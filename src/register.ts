@@ -26,10 +26,18 @@ async function registerLoaderHooks(): Promise<void> {
     const fromInstrumentation = createRequire(
       createRequire(import.meta.url).resolve('@opentelemetry/instrumentation'),
     );
-    const url = pathToFileURL(fromInstrumentation.resolve('import-in-the-middle/register-hooks.mjs'));
-    const hooks = (await import(url.href)) as { register?: () => void; supportsSyncHooks?: () => boolean };
-    if (hooks.supportsSyncHooks?.() && hooks.register) {
-      hooks.register();
+    // Async, so a file this version lacks is a rejection, not a throw.
+    const load = async (file: string): Promise<unknown> =>
+      import(pathToFileURL(fromInstrumentation.resolve(`import-in-the-middle/${file}`)).href);
+    // The version check first, from its own module with no imports (3.3 on): the hooks' module
+    // loads the loader's parser, which the loader thread would load again where in-thread hooks
+    // cannot run. Before 3.3 the hooks' module exports the check too.
+    const { supportsSyncHooks } = (await load('supports-sync-hooks.mjs').catch(() =>
+      load('register-hooks.mjs'),
+    )) as { supportsSyncHooks?: () => boolean };
+    if (supportsSyncHooks?.()) {
+      const { register: registerInThread } = (await load('register-hooks.mjs')) as { register: () => void };
+      registerInThread();
       return;
     }
   } catch {
