@@ -63,8 +63,9 @@ class ServedResponse extends Response {
 
   override async json(): Promise<unknown> {
     const parsed = this[SERVED].parsed;
-    const bytes = await take(this);
-    return parsed ? parsed.value : JSON.parse(decoder.decode(bytes));
+    if (!parsed) return JSON.parse(await this.text());
+    await take(this); // marks the body used, or refuses a second read
+    return parsed.value;
   }
 
   override async arrayBuffer(): Promise<ArrayBuffer> {

@@ -166,10 +166,10 @@ describe('the Redis store when Redis fails', () => {
     cleanups.push(() => sim.close());
     const client = new Redis(redis.url);
     const evalsha = client.evalsha.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    const state = { busy: false };
+    let busy = false;
     (client as unknown as { evalsha: (...args: unknown[]) => Promise<unknown> }).evalsha = (...args) => {
       const sent = evalsha(...args);
-      const end = performance.now() + (state.busy ? 250 : 0);
+      const end = performance.now() + (busy ? 250 : 0);
       while (performance.now() < end);
       return sent;
     };
@@ -182,7 +182,7 @@ describe('the Redis store when Redis fails', () => {
     });
     const anthropic = gateway.wrap(new Anthropic({ apiKey: 'sk-test-busy-key', baseURL: sim.url }));
     await anthropic.messages.create(PARAMS); // connected, state in Redis
-    state.busy = true;
+    busy = true;
     return { redis, store, anthropic };
   }
 

@@ -793,8 +793,9 @@ class RedisKey implements KeyStore {
       state = copyState(this.seed ?? this.shared);
     }
     // A hold this process learned alone (its share is kept until the first commit after Redis is back).
-    const heldAlone = (this.local?.holdUntil ?? 0) > Math.max(now, state.holdUntil);
-    if (heldAlone) state.holdUntil = this.local!.holdUntil;
+    const aloneUntil = this.local?.holdUntil ?? 0;
+    const heldAlone = aloneUntil > Math.max(now, state.holdUntil);
+    if (heldAlone) state.holdUntil = aloneUntil;
     const waitWindow = this.settings.rampIntervalMs / (STEPS_PER_INTERVAL / 2);
     let waitingUntil = read.waitingUntil;
     const limitBefore = state.concurrency.limit;
