@@ -3,6 +3,7 @@ import { readBuckets, readHeaders } from '../../src/attempt/rate-limit-headers.j
 import {
   charge,
   foldObservation as observe,
+  HEADER_ROUNDING,
   levelAt,
   pacingWait,
   type Mirror,
@@ -50,9 +51,16 @@ describe('pacing: a mirror of the server bucket', () => {
     expect(sent).toBe(30); // the capacity less the margin: 50 ms of refill at 200/s = 10 tokens
   });
 
-  it('keeps a margin of 2 tokens, 5% of the bucket or 50 ms of refill, whichever is largest', () => {
+  it("keeps a margin of 2 units, the headers' rounding, 1% of the bucket or 50 ms of refill, whichever is largest", () => {
     const m = { ...observe(undefined, { limit: 600, remaining: 2 }, 0, 0, 0), capacity: 10 };
     expect(pacingWait(m, 1, 0)).toBe(100); // needs 3 (1 + margin 2): one refill of 100 ms at 10/s
+    // A minute's bucket of 800,000 input tokens, empty: 1,000 + 8,000 (1%) at 800,000 a minute.
+    const big = { ...observe(undefined, { limit: 800_000, remaining: 0 }, 0, 0, 0), capacity: 800_000 };
+    expect(pacingWait(big, 1000, 0, HEADER_ROUNDING.inputTokens)).toBe(675);
+    // 30,000 a minute: the headers' rounding (500) is more than 1% (300).
+    const small = { ...observe(undefined, { limit: 30_000, remaining: 0 }, 0, 0, 0), capacity: 30_000 };
+    expect(pacingWait(small, 1000, 0, HEADER_ROUNDING.inputTokens)).toBe(3000);
+    expect(pacingWait(small, 1000, 0)).toBe(2600);
   });
 
   it('releases a small bucket with many calls in flight once the refill covers them (no stall)', () => {

@@ -4,7 +4,7 @@
  */
 import type { KeyState } from '../key-state.js';
 import { accelerationWait, recordDispatch } from './acceleration.js';
-import { charge, pacingWait, PACED_BUCKET_NAMES, type BucketName } from './buckets.js';
+import { charge, HEADER_ROUNDING, pacingWait, PACED_BUCKET_NAMES, type BucketName } from './buckets.js';
 import { countAttempt, outageWait } from './outage.js';
 
 /** What one attempt costs each paced bucket. */
@@ -26,7 +26,10 @@ export interface Dispatch {
 export function admitWait(state: KeyState, cost: AttemptCost, now: number, maxPacingMs: number): number {
   let wait = Math.max(state.holdUntil - now, outageWait(state.outage, state.inFlight));
   for (const b of PACED_BUCKET_NAMES)
-    wait = Math.max(wait, Math.min(maxPacingMs, pacingWait(state.buckets[b], cost[b], now)));
+    wait = Math.max(
+      wait,
+      Math.min(maxPacingMs, pacingWait(state.buckets[b], cost[b], now, HEADER_ROUNDING[b])),
+    );
   return Math.max(wait, accelerationWait(state.acceleration, now));
 }
 

@@ -21,6 +21,16 @@ export const PACED_BUCKETS = {
 export type BucketName = keyof typeof PACED_BUCKETS;
 export const PACED_BUCKET_NAMES = Object.keys(PACED_BUCKETS) as readonly BucketName[];
 
+/**
+ * How far a `remaining` the API sends may be above the bucket's level: it rounds token counts to the
+ * thousand (half a step, should it round to the nearest); request counts are exact.
+ */
+export const HEADER_ROUNDING: Readonly<Record<BucketName, number>> = {
+  requests: 0,
+  inputTokens: 500,
+  outputTokens: 500,
+};
+
 export interface Mirror {
   /** Refill per minute (the `-limit` header). */
   readonly limit: number;
@@ -69,19 +79,28 @@ export function foldObservation(
   return { limit: seen.limit, capacity, level, at: now };
 }
 
-/** Headroom kept when pacing: the largest of this many tokens, this share of the bucket… */
+/**
+ * Headroom kept when pacing: the largest of this many units, the headers' rounding, this share of
+ * the bucket (what the estimates of input tokens in flight may be off by)…
+ */
 export const PACING_MARGIN = 2;
-export const PACING_MARGIN_SHARE = 0.05;
+export const PACING_MARGIN_SHARE = 0.01;
 /** …or this long a refill: what admission may lag a dispatch by (network, a busy event loop). */
 export const PACING_MARGIN_MS = 50;
 
-/** Milliseconds of pacing before an attempt of `cost` fits; 0 when it fits now. */
-export function pacingWait(m: Mirror | undefined, cost: number, now: number): number {
+/**
+ * Milliseconds of pacing before an attempt of `cost` fits; 0 when it fits now. `rounding`: the
+ * bucket's {@link HEADER_ROUNDING}.
+ */
+export function pacingWait(m: Mirror | undefined, cost: number, now: number, rounding = 0): number {
   if (!m || cost <= 0) return 0;
   // A margin: the server admits a little after the dispatch the mirror is timed from, and a
-  // refusal costs a whole-second retry-after hold, far more than the margin's few refills.
+  // refusal costs a whole-second retry-after hold, far more than the margin's few refills. Kept
+  // small: the margin is never spent, so it delays every call after the bucket first runs dry by
+  // its refill time (5% of a minute's bucket was 3 s).
   const margin = Math.max(
     PACING_MARGIN,
+    rounding,
     Math.ceil(m.capacity * PACING_MARGIN_SHARE),
     Math.ceil((m.limit * PACING_MARGIN_MS) / 60_000),
   );
