@@ -65,3 +65,17 @@ export async function until(check: () => boolean, ms = 2000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/**
+ * A base64 PNG of `width` × `height` as far as its header says, padded to `bytes` (the pixels are
+ * not valid: only the header is read, by the simulator, to count the image's tokens).
+ */
+export function pngBase64(width: number, height: number, bytes = 64): string {
+  const png = Buffer.alloc(Math.max(bytes, 33));
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png, 0);
+  png.writeUInt32BE(13, 8);
+  png.write('IHDR', 12, 'latin1');
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  return png.toString('base64');
+}

@@ -17,6 +17,7 @@ import type { GatewayMetrics } from '../trace/metrics.js';
 import type { TelemetrySource } from '../trace/providers.js';
 import * as A from '../trace/semconv.js';
 import { CallSignal } from './call-signal.js';
+import { attemptCost } from './attempt-cost.js';
 import { monotonicNow, toEpoch } from '../delay/clock.js';
 
 /** What a call needs from its gateway. */
@@ -186,12 +187,7 @@ export class Call {
     this.signal = new CallSignal(input.signal, config.timeoutMs, started);
     this.idempotent = isIdempotent(this.method, input.path);
     this.maxRetries = !isReplayable(request.body) ? 0 : (input.maxRetries ?? config.maxRetries);
-    this.cost = {
-      requests: 1,
-      inputTokens: typeof request.body === 'string' ? Math.ceil(request.body.length / 4) : 0,
-      // What the API reserves from the output-token bucket when it admits the call.
-      outputTokens: typeof body?.max_tokens === 'number' && body.max_tokens > 0 ? body.max_tokens : 0,
-    };
+    this.cost = attemptCost(request.body, body);
     this.stream = body?.stream === true;
     this.metricsOn = core.metrics.enabled;
     core.budget.recordCall(started);

@@ -31,34 +31,80 @@ const WORDS = [
   'token.',
 ];
 
-function textLength(value: unknown): number {
-  if (typeof value === 'string') return value.length;
-  if (Array.isArray(value)) {
-    let n = 0;
+/** The API scales an image to fit these before it counts it. */
+const IMAGE_MAX_EDGE = 1568;
+const IMAGE_MAX_PIXELS = 1_150_000;
+/** What an image costs when its size cannot be read (the API's most, about 1.15 megapixels). */
+const IMAGE_TOKENS_UNREAD = 1600;
+/** `IHDR`: a PNG's header chunk, after the 8-byte signature and the chunk's length. */
+const PNG_IHDR = 0x49484452;
+
+/**
+ * Input tokens of a base64 image as the API counts them: (width × height) / 750 after scaling it
+ * to fit {@link IMAGE_MAX_EDGE} and {@link IMAGE_MAX_PIXELS}. The size is read from a PNG's header;
+ * another format costs {@link IMAGE_TOKENS_UNREAD}.
+ */
+export function imageTokens(data: string): number {
+  const head = Buffer.from(data.slice(0, 32), 'base64');
+  if (head.length < 24 || head.readUInt32BE(12) !== PNG_IHDR) return IMAGE_TOKENS_UNREAD;
+  const w = head.readUInt32BE(16);
+  const h = head.readUInt32BE(20);
+  if (w === 0 || h === 0) return IMAGE_TOKENS_UNREAD;
+  const scale = Math.min(1, IMAGE_MAX_EDGE / Math.max(w, h), Math.sqrt(IMAGE_MAX_PIXELS / (w * h)));
+  return Math.max(1, Math.ceil((w * scale * h * scale) / 750));
+}
+
+/** The base64 data of an image block, when it is one. */
+function imageData(block: unknown): string | undefined {
+  const b = block as { type?: unknown; source?: { type?: unknown; data?: unknown } } | null;
+  if (b?.type !== 'image' || b.source?.type !== 'base64') return undefined;
+  return typeof b.source.data === 'string' ? b.source.data : undefined;
+}
+
+/** What content costs: characters of text, and tokens of images. */
+interface Size {
+  chars: number;
+  imageTokens: number;
+}
+
+function addContent(size: Size, value: unknown): void {
+  if (typeof value === 'string') {
+    size.chars += value.length;
+  } else if (Array.isArray(value)) {
     for (const block of value) {
       const text = (block as { text?: unknown } | null)?.text;
-      n += typeof text === 'string' ? text.length : JSON.stringify(block ?? null).length;
+      const image = imageData(block);
+      const inner = (block as { type?: unknown; content?: unknown } | null)?.content;
+      if (typeof text === 'string') size.chars += text.length;
+      else if (image !== undefined) size.imageTokens += imageTokens(image);
+      else if ((block as { type?: unknown }).type === 'tool_result' && Array.isArray(inner))
+        addContent(size, inner);
+      else size.chars += JSON.stringify(block ?? null).length;
     }
-    return n;
+  } else if (value !== undefined) {
+    size.chars += JSON.stringify(value).length;
   }
-  return value === undefined ? 0 : JSON.stringify(value).length;
 }
 
 /**
  * A deterministic estimate of a request's input tokens: characters of `system`, of the messages'
  * content (text blocks by their text, other blocks by their JSON) and of `tools`, divided by 4,
- * plus 3 per message. Used for `count_tokens`, `usage.input_tokens` and the input-token bucket.
+ * plus 3 per message, plus base64 images as the API counts them ({@link imageTokens}; in a
+ * message's content or a tool result's). Used for `count_tokens`, `usage.input_tokens` and the
+ * input-token bucket.
  */
 export function estimateInputTokens(body: Readonly<Record<string, unknown>>): number {
-  let chars = textLength(body.system) + textLength(body.tools);
+  const size: Size = { chars: 0, imageTokens: 0 };
+  addContent(size, body.system);
+  addContent(size, body.tools);
   let overhead = 0;
   if (Array.isArray(body.messages)) {
     for (const entry of body.messages) {
-      chars += textLength((entry as { content?: unknown } | null)?.content);
+      addContent(size, (entry as { content?: unknown } | null)?.content);
       overhead += 3;
     }
   }
-  return Math.max(1, Math.ceil(chars / 4) + overhead);
+  return Math.max(1, Math.ceil(size.chars / 4) + overhead + size.imageTokens);
 }
 
 /** The text of tokens `[from, to)`: one word per token. */

@@ -2,7 +2,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { createFetchAudit } from '../../src/sim/audit.js';
-import { gatewayClient, PARAMS, sim, until } from '../helpers.js';
+import { gatewayClient, PARAMS, pngBase64, sim, until } from '../helpers.js';
 
 describe('limiter', () => {
   it('starts low and never has more in flight than the limit', async () => {
@@ -77,6 +77,36 @@ describe('limiter', () => {
     expect(stats.byStatus['200']).toBe(60);
     // Without pacing, 8 at a time against 20/s with a burst of 5 draws a 429 on most rounds.
     expect(stats.byStatus['429'] ?? 0).toBeLessThanOrEqual(3);
+  });
+
+  it('paces images by what the API counts, not by their base64 bytes', async () => {
+    // 60,000 input tokens a minute; each call carries a 1000 × 750 image (1,000 tokens to the API)
+    // in 400,000 characters of base64 (100,000 tokens, more than the bucket, counted as text).
+    const s = await sim({ inputTokensPerMinute: 60_000, latency: { ttftMs: 200, msPerToken: 0 } });
+    const { client } = gatewayClient(s, { concurrencyInitial: 8, concurrencyMax: 8 });
+    const data = pngBase64(1000, 750, 300_000);
+    const params = {
+      ...PARAMS,
+      messages: [
+        {
+          role: 'user' as const,
+          content: [
+            {
+              type: 'image' as const,
+              source: { type: 'base64' as const, media_type: 'image/png' as const, data },
+            },
+            { type: 'text' as const, text: 'Describe it.' },
+          ],
+        },
+      ],
+    };
+    await client.messages.create(params); // the bucket's headers come back: pacing has a mirror
+    // Paced as text, one of these would go and the others wait for a minute's refill each.
+    await Promise.all(Array.from({ length: 8 }, () => client.messages.create(params)));
+    const stats = s.stats();
+    expect(stats.byStatus['200']).toBe(9);
+    expect(stats.byStatus['429'] ?? 0).toBe(0);
+    expect(stats.peakInFlight).toBe(8);
   });
 
   it('an abort while queued rejects promptly with the SDK’s abort error and frees the queue', async () => {

@@ -9,7 +9,14 @@ import {
   rampWait,
 } from '../../src/sim/acceleration.js';
 import { createBucket, msToFull, reconfigure, take, waitFor } from '../../src/sim/buckets.js';
-import { estimateInputTokens, messageJson, streamPlan, tokenText } from '../../src/sim/content.js';
+import {
+  estimateInputTokens,
+  imageTokens,
+  messageJson,
+  streamPlan,
+  tokenText,
+} from '../../src/sim/content.js';
+import { pngBase64 } from '../helpers.js';
 import { rfc3339Ceil } from '../../src/sim/limits.js';
 import { Rng } from '../../src/sim/random.js';
 import { StatsCollector } from '../../src/sim/stats.js';
@@ -139,6 +146,29 @@ describe('content', () => {
     };
     expect(estimateInputTokens(body)).toBe(Math.ceil(52 / 4) + 6);
     expect(estimateInputTokens({ messages: [] })).toBe(1);
+  });
+
+  it('counts a base64 image as the API does, by its size, not its bytes', () => {
+    const image = (data: string) => ({
+      type: 'image',
+      source: { type: 'base64', media_type: 'image/png', data },
+    });
+    expect(imageTokens(pngBase64(750, 100))).toBe(100); // (750 × 100) / 750
+    expect(imageTokens(pngBase64(3136, 100))).toBe(105); // scaled to 1568 × 50
+    expect(imageTokens(pngBase64(4000, 3000))).toBe(1534); // scaled to 1.15 megapixels
+    expect(imageTokens(Buffer.alloc(40_000).toString('base64'))).toBe(1600); // size unread: the most
+    const body = {
+      messages: [
+        { role: 'user', content: [image(pngBase64(750, 100, 300_000)), { type: 'text', text: 'abcd' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 't1', content: [image(pngBase64(750, 200, 300_000))] },
+          ],
+        },
+      ],
+    };
+    expect(estimateInputTokens(body)).toBe(1 + 6 + 100 + 200);
   });
 
   it('builds a message shaped like the SDK type', () => {
