@@ -9,7 +9,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Throttle } from '../classify/classify.js';
 import type { SeenBuckets } from '../attempt/rate-limit-headers.js';
 import { monotonicNow } from '../delay/clock.js';
-import { sleep } from '../delay/sleep.js';
+import { wakeableSleep } from '../delay/sleep.js';
 import type { KeyState, LimiterSettings } from './key-state.js';
 import type { AttemptCost, Dispatch } from './policy/admit.js';
 import { PACED_BUCKET_NAMES, type BucketName } from './policy/buckets.js';
@@ -42,8 +42,9 @@ export interface Ticket extends Dispatch {
   /** Frees the slot; idempotent. */
   release(): void;
   /** Reports the output tokens the attempt produced, once (0 when refused or failed): the rest of
-   * its reservation comes back to the output-token mirror. */
-  settle(outputTokensUsed: number): void;
+   * its reservation comes back to the output-token mirror. `inputCounted`: the input tokens the
+   * API counted for it, when its usage said. */
+  settle(outputTokensUsed: number, inputCounted?: number): void;
   /** Time spent waiting for the slot, a hold, pacing and the acceleration gate. */
   readonly waitedMs: number;
   /** The limit and the queue depth when the call joined the queue. */
@@ -84,6 +85,8 @@ export class Admission {
   private readonly line: WaitingLine;
   /** Functions handed to p-limit whose slot is not yet free: p-limit's own count lags by a tick. */
   private submitted = 0;
+  /** The wakes of attempts waiting for pacing, first come first. */
+  private readonly pacing = new Set<() => void>();
   /** Where this admission's calls go since its organization turned out to have one (see mergeInto). */
   private mergedInto: Admission | undefined;
   private readonly keys: KeyStore;
@@ -246,7 +249,8 @@ export class Admission {
         }
         this.waiting++;
         try {
-          await (r.forSlot ? this.keys.waitForRoom(r.waitMs, signal) : sleep(r.waitMs, signal));
+          if (r.forSlot) await this.keys.waitForRoom(r.waitMs, signal);
+          else await this.paced(r.waitMs, signal);
         } finally {
           this.waiting--;
         }
@@ -255,6 +259,8 @@ export class Admission {
       free();
       throw error;
     }
+    // Admitted while others wait for pacing: there may be room for the next too.
+    this.wakePaced();
     const d = admitted.dispatch;
     let done = false;
     let settled = false;
@@ -266,10 +272,11 @@ export class Admission {
         this.keys.update(released, false, slot);
         free(); // the slot's free grows the limit if it may
       },
-      settle: (used: number) => {
+      settle: (used: number, inputCounted?: number) => {
         if (settled) return;
         settled = true;
-        this.keys.update((state, now) => reportUsage(state, cost, used, now), false);
+        this.keys.update((state, now) => reportUsage(state, cost, used, now, inputCounted), false);
+        this.wakePaced();
       },
       waitedMs: this.now() - queuedAt,
       limitAtQueue,
@@ -338,6 +345,30 @@ export class Admission {
   observe(buckets: SeenBuckets, ticket: Ticket): void {
     if (this.mergedInto) return this.current().observe(buckets, ticket);
     this.keys.update((state, now) => reportHeaders(state, buckets, ticket, now), false);
+    this.wakePaced();
+  }
+
+  /**
+   * Waits `ms` for pacing, or less: an answer that gives a bucket back (a reservation's unused part,
+   * headers showing more room, input tokens counted below their estimate) wakes the first waiter to
+   * look again, and each waiter admitted wakes the next, so room that comes early is used early and
+   * an answer costs one look when there is none.
+   */
+  private async paced(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const wait = wakeableSleep(ms, signal);
+    this.pacing.add(wait.wake);
+    try {
+      await wait.done;
+    } finally {
+      this.pacing.delete(wait.wake);
+    }
+  }
+
+  private wakePaced(): void {
+    if (this.pacing.size === 0) return;
+    const first = this.pacing.values().next().value!;
+    this.pacing.delete(first);
+    first();
   }
 
   /** The attempt of `ticket` succeeded. */

@@ -5,6 +5,7 @@
  */
 import { initialAcceleration, type AccelerationState } from './policy/acceleration.js';
 import type { BucketName, Mirror } from './policy/buckets.js';
+import { initialInputCount, type InputCount } from './policy/input-count.js';
 import { initialConcurrency, type ConcurrencySettings, type ConcurrencyState } from './policy/concurrency.js';
 import { initialOutage, type OutageSettings, type OutageState } from './policy/outage.js';
 
@@ -27,6 +28,8 @@ export interface KeyState {
   buckets: Partial<Record<BucketName, Mirror>>;
   /** Cost dispatched so far per bucket: a response tells what was sent after its own attempt. */
   spent: Record<BucketName, number>;
+  /** How the API counts input tokens against the estimates: what pacing charges for them. */
+  inputCount: InputCount;
   acceleration: AccelerationState;
 }
 
@@ -40,6 +43,7 @@ export function initialKeyState(s: LimiterSettings, now: number): KeyState {
     outage: initialOutage(),
     buckets: {},
     spent: { requests: 0, inputTokens: 0, outputTokens: 0 },
+    inputCount: initialInputCount(),
     acceleration: initialAcceleration(),
   };
 }

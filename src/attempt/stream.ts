@@ -84,7 +84,7 @@ export function trackedBody(
   peeked: Peeked,
   reader: ReadableStreamDefaultReader<Uint8Array>,
   watch: IdleWatch,
-  onEnd: (how: StreamEnd, error?: unknown, outputTokens?: number) => void,
+  onEnd: (how: StreamEnd, error?: unknown, outputTokens?: number, inputCounted?: number) => void,
   onFirstContent: () => void,
 ): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
@@ -100,8 +100,9 @@ export function trackedBody(
     watch.stop();
     // message_delta's usage is cumulative: the last one seen is what the call produced.
     const used = outputTokensIn(tail);
-    if (streamError && how === 'canceled') onEnd('failed', streamError, used);
-    else onEnd(how, error, used);
+    const counted = countedInputIn(tail);
+    if (streamError && how === 'canceled') onEnd('failed', streamError, used, counted);
+    else onEnd(how, error, used, counted);
   };
   // Only the last few bytes are kept to find `message_stop` across chunk boundaries.
   const scan = (chunk: Uint8Array) => {
@@ -155,17 +156,14 @@ export function trackedBody(
   });
 }
 
-const OUTPUT_TOKENS = '"output_tokens"';
-
 /**
- * The last `output_tokens` count in `text` (the end of a message's JSON, or of a stream, whose
- * `message_delta` usage is cumulative), if any. A scan from the end, not a regular expression:
- * it runs on every success.
+ * The last count of `key` (a property name in quotes) in `text`, if any. A scan from the end, not a
+ * regular expression: it runs on every success.
  */
-export function outputTokensIn(text: string): number | undefined {
-  let at = text.lastIndexOf(OUTPUT_TOKENS);
+function lastCountIn(text: string, key: string): number | undefined {
+  let at = text.lastIndexOf(key);
   while (at >= 0) {
-    let i = at + OUTPUT_TOKENS.length;
+    let i = at + key.length;
     while (text.charCodeAt(i) === 32) i++; // spaces
     if (text.charCodeAt(i) === 58 /* : */) {
       i++;
@@ -174,7 +172,34 @@ export function outputTokensIn(text: string): number | undefined {
       while (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
       if (i > start) return Number(text.slice(start, i));
     }
-    at = at === 0 ? -1 : text.lastIndexOf(OUTPUT_TOKENS, at - 1);
+    at = at === 0 ? -1 : text.lastIndexOf(key, at - 1);
   }
   return undefined;
+}
+
+/**
+ * The last `output_tokens` count in `text` (the end of a message's JSON, or of a stream, whose
+ * `message_delta` usage is cumulative), if any.
+ */
+export function outputTokensIn(text: string): number | undefined {
+  return lastCountIn(text, '"output_tokens"');
+}
+
+/**
+ * The input tokens the API counted against its limit, from the last usage in `text`: `input_tokens`
+ * plus `cache_creation_input_tokens` (cache reads do not count), if it says.
+ */
+export function countedInputIn(text: string): number | undefined {
+  const input = lastCountIn(text, '"input_tokens"');
+  return input === undefined ? undefined : input + (lastCountIn(text, '"cache_creation_input_tokens"') ?? 0);
+}
+
+/** The same count from a parsed message's `usage`. */
+export function countedInput(
+  usage: { input_tokens?: unknown; cache_creation_input_tokens?: unknown } | undefined,
+) {
+  const input = usage?.input_tokens;
+  if (typeof input !== 'number') return undefined;
+  const created = usage!.cache_creation_input_tokens;
+  return input + (typeof created === 'number' ? created : 0);
 }

@@ -64,9 +64,9 @@ export async function receiveStream(call: Call, attempt: InFlight, response: Res
   };
   if (peeked.sawContent) markFirst();
   call.summarize('success', undefined, firstChunkMs);
-  const onEnd = (how: StreamEnd, error?: unknown, used?: number) => {
+  const onEnd = (how: StreamEnd, error?: unknown, used?: number, inputCounted?: number) => {
     ticket.release();
-    ticket.settle(used ?? call.cost.outputTokens);
+    ticket.settle(used ?? call.cost.outputTokens, inputCounted);
     span.set({ [A.ATTR_GATEWAY_STREAM_END]: how });
     const failed = how === 'failed' || how === 'cut';
     const timedOut = error instanceof APIConnectionTimeoutError;

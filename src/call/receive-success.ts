@@ -9,7 +9,7 @@ import { APIConnectionTimeoutError } from '@anthropic-ai/sdk';
 import { bodyReadError, IdleWatch, readWhole, tailOf, watchedBody } from '../attempt/body-watch.js';
 import { readJsonBody, type JsonBody } from '../attempt/json-body.js';
 import { withBody } from '../attempt/rebuild.js';
-import { outputTokensIn, type StreamEnd } from '../attempt/stream.js';
+import { countedInput, countedInputIn, outputTokensIn, type StreamEnd } from '../attempt/stream.js';
 import { IdleTimeoutError } from '../errors.js';
 import type { UsageLike } from '../trace/call-trace.js';
 import type { Call, CallEnd } from './call.js';
@@ -48,9 +48,12 @@ function idleWatch(call: Call, attempt: InFlight): IdleWatch {
   return new IdleWatch(idleMs, () => attempt.controller.abort(new IdleTimeoutError(idleMs)));
 }
 
-/** The API generated the whole message before answering: what it did not use comes back. */
-function settle(call: Call, attempt: InFlight, used: number | undefined): void {
-  attempt.ticket.settle(used ?? call.cost.outputTokens);
+/**
+ * The API generated the whole message before answering: what it did not use comes back, and the
+ * input tokens it counted, when its usage says, teach pacing what the estimates are worth.
+ */
+function settle(call: Call, attempt: InFlight, used: number | undefined, inputCounted?: number): void {
+  attempt.ticket.settle(used ?? call.cost.outputTokens, inputCounted);
 }
 
 async function receiveWhole(call: Call, attempt: InFlight, response: Response): Promise<Response> {
@@ -74,8 +77,10 @@ async function receiveWhole(call: Call, attempt: InFlight, response: Response): 
     throw bodyReadError(error);
   }
   const data = body?.kind === 'value' ? messageOf(body.value) : undefined;
-  const used = data ? data.usage?.output_tokens : outputTokensIn(tailOf(bytes));
-  settle(call, attempt, typeof used === 'number' ? used : undefined);
+  const tail = data ? undefined : tailOf(bytes);
+  const used = data ? data.usage?.output_tokens : outputTokensIn(tail!);
+  const counted = data ? countedInput(data.usage) : countedInputIn(tail!);
+  settle(call, attempt, typeof used === 'number' ? used : undefined, counted);
   call.finish({ outcome: 'success', status, summarized: true, usage: data });
   return withBody(response, bytes, body?.kind === 'value' ? body : undefined);
 }
@@ -99,7 +104,8 @@ function receiveWatched(call: Call, attempt: InFlight, response: Response): Resp
   const watched = withBody(
     response,
     watchedBody(response.body!, idleWatch(call, attempt), (how, error, tail) => {
-      settle(call, attempt, how === 'completed' ? outputTokensIn(tail) : undefined);
+      const done = how === 'completed';
+      settle(call, attempt, done ? outputTokensIn(tail) : undefined, done ? countedInputIn(tail) : undefined);
       bodyEnd = bodyEndOf(call, how, error, status);
       ended();
     }),

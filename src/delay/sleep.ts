@@ -10,11 +10,30 @@ import { monotonicNow } from './clock.js';
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  if (!(ms > 0)) return Promise.resolve();
+  return wakeableSleep(ms, signal).done;
+}
+
+/** A wait that ends at the end of its time, or earlier (resolved) when `wake` is called. */
+export interface WakeableSleep {
+  readonly done: Promise<void>;
+  readonly wake: () => void;
+}
+
+const NOTHING = () => {};
+
+/** {@link sleep}, which `wake` can end early: a wait for something that may come sooner than its time. */
+export function wakeableSleep(ms: number, signal?: AbortSignal): WakeableSleep {
+  if (signal?.aborted) return { done: Promise.reject(signal.reason), wake: NOTHING };
+  if (!(ms > 0)) return { done: Promise.resolve(), wake: NOTHING };
   const end = monotonicNow() + ms;
-  return new Promise((resolve, reject) => {
+  let wake = NOTHING;
+  const done = new Promise<void>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout>;
+    const finish = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal!.reason);
@@ -24,13 +43,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
         () => {
           const rest = end - monotonicNow();
           if (rest >= 1) return arm(rest);
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
+          finish();
         },
         Math.min(left, MAX_TIMER_MS),
       );
     };
     arm(ms);
     signal?.addEventListener('abort', onAbort, { once: true });
+    wake = finish;
   });
+  return { done, wake };
 }

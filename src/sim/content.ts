@@ -8,7 +8,11 @@
 export interface MessagePlan {
   id: string;
   model: string;
+  /** Input tokens after the prompt cache's prefix (`usage.input_tokens`). */
   inputTokens: number;
+  /** The prefix written to the prompt cache, or read from it (see prompt-cache.ts); 0 when none. */
+  cacheCreationTokens?: number;
+  cacheReadTokens?: number;
   outputTokens: number;
   stopReason: 'end_turn' | 'max_tokens';
 }
@@ -117,9 +121,12 @@ export function tokenText(from: number, to: number): string {
 function usage(plan: MessagePlan, outputTokens: number) {
   return {
     input_tokens: plan.inputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+    cache_creation_input_tokens: plan.cacheCreationTokens ?? 0,
+    cache_read_input_tokens: plan.cacheReadTokens ?? 0,
+    cache_creation: {
+      ephemeral_5m_input_tokens: plan.cacheCreationTokens ?? 0,
+      ephemeral_1h_input_tokens: 0,
+    },
     output_tokens: outputTokens,
     output_tokens_details: null,
     server_tool_use: null,

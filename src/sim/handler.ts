@@ -10,6 +10,7 @@ import { DEFAULT_MESSAGES, ERROR_TYPE_STATUS, MESSAGES, STATUS_ERROR_TYPES } fro
 import type { Exchange, StreamFault } from './exchange.js';
 import { refusalKey, type Admission } from './limits.js';
 import { modelInfo, modelsPage } from './models.js';
+import { lookupCache, useCache, type CacheLookup } from './prompt-cache.js';
 import { errorRateKeys } from './options.js';
 import type { Rng } from './random.js';
 import type {
@@ -207,6 +208,8 @@ function messages(ex: Exchange, p: Parsed, forced: Forced | undefined): void {
   const maxTokens = body.max_tokens as number;
   const stream = body.stream === true;
   const inputTokens = estimateInputTokens(body);
+  // The prompt cache: a read is not counted against the input-token limit, a write is.
+  let cached: CacheLookup | undefined;
   // What the model writes: drawn (when a range is configured) once the attempt is admitted.
   let written: number | undefined;
   const write = () => (written ??= drawOutputTokens(c.outputTokens, s.rng));
@@ -227,7 +230,10 @@ function messages(ex: Exchange, p: Parsed, forced: Forced | undefined): void {
     }
     const now = s.now();
     // OTPM: `max_tokens` is reserved now and what the response does not use is given back when it ends.
-    if (refused(ex, s.limits.admit(ex.pool!, now, { input: inputTokens, reserve: maxTokens }))) return;
+    cached = lookupCache(ex.pool!.cache, body, now);
+    const input = inputTokens - (cached?.hit ? cached.tokens : 0);
+    if (refused(ex, s.limits.admit(ex.pool!, now, { input, reserve: maxTokens }))) return;
+    if (cached) useCache(ex.pool!.cache, cached, now, now + c.latency.ttftMs);
     ex.admitted(ex.pool!, maxTokens);
     s.stats.reserved += maxTokens;
     // Two draws per admitted attempt, always: overload, then the other faults.
@@ -286,7 +292,9 @@ function messages(ex: Exchange, p: Parsed, forced: Forced | undefined): void {
   const plan: MessagePlan = {
     id: s.rng.messageId(),
     model: body.model as string,
-    inputTokens,
+    inputTokens: inputTokens - (cached?.tokens ?? 0),
+    cacheCreationTokens: cached && !cached.hit ? cached.tokens : 0,
+    cacheReadTokens: cached?.hit ? cached.tokens : 0,
     outputTokens,
     stopReason: maxTokens < write() ? 'max_tokens' : 'end_turn',
   };

@@ -15,6 +15,7 @@ import {
   type AccelerationState,
 } from './acceleration.js';
 import { createBucket, giveBack, msToFull, reconfigure, take, waitFor, type TokenBucket } from './buckets.js';
+import type { PromptCache } from './prompt-cache.js';
 import { intervalCapacity } from './options.js';
 import type { AccelerationKind, PoolStats, SimulatorConfig } from './types.js';
 
@@ -42,6 +43,8 @@ export interface Pool {
   /** Simulated time before which an attempt violates a retry-after we sent. */
   holdUntil: number;
   readonly counters: PoolCounters;
+  /** The prompt cache of this organization and model group. */
+  readonly cache: PromptCache;
 }
 
 /** Which limit refused an attempt. */
@@ -144,6 +147,7 @@ export class Limits {
         accel: c.acceleration ? createAcceleration(c.acceleration, now) : undefined,
         holdUntil: 0,
         counters: { admitted: 0, refusals: {}, inFlight: 0, peakInFlight: 0, reserved: 0, refunded: 0 },
+        cache: new Map(),
       };
       this.#pools.set(id, pool);
     }

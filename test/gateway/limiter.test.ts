@@ -109,6 +109,50 @@ describe('limiter', () => {
     expect(stats.peakInFlight).toBe(8);
   });
 
+  it('paces a cached prompt by what the API counts: the reads, not the whole prompt', async () => {
+    // 100,000 input tokens a minute; a 40,000-token system prompt cached, a few tokens of message.
+    // The API counts the first call in full (the cache write) and the others at their few uncached
+    // tokens; charged whole, each would wait for the answer before it to see the bucket's room.
+    const s = await sim({ inputTokensPerMinute: 100_000, latency: { ttftMs: 200, msPerToken: 0 } });
+    const { client } = gatewayClient(s, { concurrencyInitial: 8, concurrencyMax: 8 });
+    const params = {
+      ...PARAMS,
+      system: [
+        { type: 'text' as const, text: 'x'.repeat(160_000), cache_control: { type: 'ephemeral' as const } },
+      ],
+    };
+    const first = await client.messages.create(params);
+    expect(first.usage.cache_creation_input_tokens).toBe(40_000);
+    const rest = await Promise.all(Array.from({ length: 30 }, () => client.messages.create(params)));
+    expect(rest.filter((m) => m.usage.cache_read_input_tokens === 40_000).length).toBeGreaterThan(25);
+    const stats = s.stats();
+    expect(stats.byStatus['200']).toBe(31);
+    expect(stats.byStatus['429'] ?? 0).toBeLessThanOrEqual(2);
+    // Charged whole, one call at a time fits the bucket's mirror.
+    expect(stats.peakInFlight).toBeGreaterThanOrEqual(4);
+  });
+
+  it('a reservation given back at the end of a call lets a call waiting for pacing go at once', async () => {
+    // 6,000 output tokens a minute (100 a second), `max_tokens` 3,500 reserved per call, 10 used.
+    // The second of two calls waits for the first's reservation: by refill 15 s or more, by the
+    // first's end (its unused 3,490 come back) 0.3 s.
+    const s = await sim({
+      outputTokensPerMinute: 6000,
+      outputTokens: 10,
+      latency: { ttftMs: 300, msPerToken: 0 },
+    });
+    const { client } = gatewayClient(s, { concurrencyInitial: 2, concurrencyMax: 2 });
+    const params = { ...PARAMS, max_tokens: 3500 };
+    await client.messages.create(params); // the bucket's headers come back: pacing has a mirror
+    const started = performance.now();
+    const ended: number[] = [];
+    await Promise.all(
+      [0, 1].map(() => client.messages.create(params).then(() => ended.push(performance.now() - started))),
+    );
+    expect(s.stats().byStatus['429'] ?? 0).toBe(0);
+    expect(Math.max(...ended)).toBeLessThan(8000); // by refill, over 15 s
+  });
+
   it('an abort while queued rejects promptly with the SDK’s abort error and frees the queue', async () => {
     const s = await sim({ latency: { ttftMs: 2000, msPerToken: 0 } });
     const { gateway, client } = gatewayClient(s, { concurrencyInitial: 1, concurrencyMax: 1 });

@@ -17,6 +17,13 @@ import {
   tokenText,
 } from '../../src/sim/content.js';
 import { pngBase64 } from '../helpers.js';
+import {
+  CACHE_MIN_TOKENS,
+  CACHE_TTL_MS,
+  lookupCache,
+  useCache,
+  type PromptCache,
+} from '../../src/sim/prompt-cache.js';
 import { rfc3339Ceil } from '../../src/sim/limits.js';
 import { Rng } from '../../src/sim/random.js';
 import { StatsCollector } from '../../src/sim/stats.js';
@@ -209,5 +216,30 @@ describe('content', () => {
   it('formats RFC 3339 times rounded up to the second', () => {
     expect(rfc3339Ceil(Date.UTC(2026, 0, 2, 3, 4, 5, 1))).toBe('2026-01-02T03:04:06Z');
     expect(rfc3339Ceil(Date.UTC(2026, 0, 2, 3, 4, 5, 0))).toBe('2026-01-02T03:04:05Z');
+  });
+});
+
+describe('prompt cache', () => {
+  const body = (text: string, cached = true) => ({
+    model: 'claude-sonnet-4-5',
+    system: [{ type: 'text', text, ...(cached ? { cache_control: { type: 'ephemeral' } } : {}) }],
+    messages: [{ role: 'user', content: 'hi' }],
+  });
+
+  it('writes a prefix of at least 1,024 tokens, readable once the first response has begun, for 5 minutes after its last use', () => {
+    const cache: PromptCache = new Map();
+    const long = body('x'.repeat(4 * CACHE_MIN_TOKENS));
+    const first = lookupCache(cache, long, 0)!;
+    expect(first).toMatchObject({ tokens: CACHE_MIN_TOKENS, hit: false });
+    useCache(cache, first, 0, 100);
+    expect(lookupCache(cache, long, 50)!.hit).toBe(false); // still being written
+    const read = lookupCache(cache, long, 100)!;
+    expect(read.hit).toBe(true);
+    useCache(cache, read, 100, 200);
+    expect(lookupCache(cache, long, 100 + CACHE_TTL_MS)!.hit).toBe(true);
+    expect(lookupCache(cache, long, 101 + CACHE_TTL_MS)!.hit).toBe(false); // expired
+    expect(lookupCache(cache, { ...long, model: 'claude-opus-4-1' }, 150)!.hit).toBe(false); // another model
+    expect(lookupCache(cache, body('x'.repeat(4 * CACHE_MIN_TOKENS - 4)), 0)).toBeUndefined(); // too short
+    expect(lookupCache(cache, body('x'.repeat(8 * CACHE_MIN_TOKENS), false), 0)).toBeUndefined(); // no breakpoint
   });
 });

@@ -5,6 +5,7 @@
 import type { KeyState } from '../key-state.js';
 import { accelerationWait, recordDispatch } from './acceleration.js';
 import { charge, HEADER_ROUNDING, pacingWait, PACED_BUCKET_NAMES, type BucketName } from './buckets.js';
+import { inputScale } from './input-count.js';
 import { countAttempt, outageWait } from './outage.js';
 
 /** What one attempt costs each paced bucket. */
@@ -28,17 +29,23 @@ export function admitWait(state: KeyState, cost: AttemptCost, now: number, maxPa
   for (const b of PACED_BUCKET_NAMES)
     wait = Math.max(
       wait,
-      Math.min(maxPacingMs, pacingWait(state.buckets[b], cost[b], now, HEADER_ROUNDING[b])),
+      Math.min(maxPacingMs, pacingWait(state.buckets[b], charged(state, cost, b), now, HEADER_ROUNDING[b])),
     );
   return Math.max(wait, accelerationWait(state.acceleration, now));
+}
+
+/** What pacing charges bucket `b` for an attempt of `cost`: input tokens as the API has counted them. */
+function charged(state: KeyState, cost: AttemptCost, b: BucketName): number {
+  return b === 'inputTokens' ? cost[b] * inputScale(state.inputCount) : cost[b];
 }
 
 /** Charges an attempt sent at `now`, synchronously with the decision, so the next one sees it. */
 export function dispatch(state: KeyState, cost: AttemptCost, now: number, intervalMs: number): Dispatch {
   countAttempt(state.outage, now, intervalMs);
   for (const b of PACED_BUCKET_NAMES) {
-    state.spent[b] += cost[b];
-    state.buckets[b] = charge(state.buckets[b], cost[b], now);
+    const c = charged(state, cost, b);
+    state.spent[b] += c;
+    state.buckets[b] = charge(state.buckets[b], c, now);
   }
   recordDispatch(state.acceleration, now);
   state.inFlight++;

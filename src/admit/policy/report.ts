@@ -13,6 +13,7 @@ import type { KeyState, LimiterSettings } from '../key-state.js';
 import type { AttemptCost, Dispatch } from './admit.js';
 import { accelerationAdmitted, accelerationRefused, forget, growRate } from './acceleration.js';
 import { foldObservation, PACED_BUCKET_NAMES, refund } from './buckets.js';
+import { learnInputCount } from './input-count.js';
 import { cutConcurrency, growConcurrency, noteAnswering, noteSuccess, slowStartStep } from './concurrency.js';
 import { countOverload, outageSuccess, outageThrottle, overloadShare, OVERLOAD_SHARE } from './outage.js';
 
@@ -118,8 +119,16 @@ export function reportReleased(state: KeyState): void {
 /**
  * The output tokens the API reserved for an attempt (its `max_tokens`) and did not use come back
  * when it ends: `used` is what it produced (0 for an attempt refused or failed before content).
+ * `inputCounted`, when its usage said: the input tokens the API counted against its limit.
  */
-export function reportUsage(state: KeyState, cost: AttemptCost, used: number, now: number): void {
+export function reportUsage(
+  state: KeyState,
+  cost: AttemptCost,
+  used: number,
+  now: number,
+  inputCounted?: number,
+): void {
+  if (inputCounted !== undefined) learnInputCount(state.inputCount, cost.inputTokens, inputCounted);
   const back = Math.max(0, cost.outputTokens - used);
   if (back <= 0) return;
   state.spent.outputTokens -= back;

@@ -11,7 +11,7 @@ import type { ConcurrencyState } from '../policy/concurrency.js';
 import type { OutageState } from '../policy/outage.js';
 
 /** The format number: change it with any change of the layout below. */
-export const STATE_FORMAT = 3;
+export const STATE_FORMAT = 4;
 
 /** Infinity and -Infinity, which JSON lacks. */
 const INF = 'I';
@@ -63,6 +63,9 @@ export function encodeState(s: KeyState): string {
     o.streak,
     // spent (3)
     ...PACED_BUCKET_NAMES.map((b) => s.spent[b]),
+    // input count (2)
+    s.inputCount.estimated,
+    s.inputCount.counted,
     // acceleration (15), then its meter
     a.slotAt,
     a.slot,
@@ -122,6 +125,7 @@ export function decodeState(text: string | null | undefined): KeyState | undefin
   const holdUntil = n();
   const outage = readOutage(n);
   const spent = { requests: n(), inputTokens: n(), outputTokens: n() };
+  const inputCount = { estimated: n(), counted: n() };
   const acceleration: Omit<AccelerationState, 'admitted'> = {
     slotAt: n(),
     slot: n(),
@@ -151,6 +155,7 @@ export function decodeState(text: string | null | undefined): KeyState | undefin
     holdUntil,
     outage,
     spent,
+    inputCount,
     acceleration: { ...acceleration, admitted },
     buckets: decodeMirrors(parsed.slice(1)),
   };
@@ -197,6 +202,7 @@ export function copyState(s: KeyState): KeyState {
     outage: { ...s.outage },
     buckets: { ...s.buckets },
     spent: { ...s.spent },
+    inputCount: { ...s.inputCount },
     acceleration: { ...s.acceleration, admitted: new Float64Array(s.acceleration.admitted) },
   };
 }
