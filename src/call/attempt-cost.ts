@@ -45,7 +45,8 @@ export function estimateInputTokens(text: string, body: Record<string, unknown> 
       for (const block of content) {
         if (take(block)) continue;
         const inner = (block as { type?: unknown; content?: unknown } | null)?.content;
-        if ((block as { type?: unknown }).type === 'tool_result' && Array.isArray(inner)) inner.forEach(take);
+        if ((block as { type?: unknown } | null)?.type === 'tool_result' && Array.isArray(inner))
+          inner.forEach(take);
       }
     }
   }

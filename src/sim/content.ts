@@ -81,7 +81,7 @@ function addContent(size: Size, value: unknown): void {
       const inner = (block as { type?: unknown; content?: unknown } | null)?.content;
       if (typeof text === 'string') size.chars += text.length;
       else if (image !== undefined) size.imageTokens += imageTokens(image);
-      else if ((block as { type?: unknown }).type === 'tool_result' && Array.isArray(inner))
+      else if ((block as { type?: unknown } | null)?.type === 'tool_result' && Array.isArray(inner))
         addContent(size, inner);
       else size.chars += JSON.stringify(block ?? null).length;
     }

@@ -153,6 +153,7 @@ describe('content', () => {
     };
     expect(estimateInputTokens(body)).toBe(Math.ceil(52 / 4) + 6);
     expect(estimateInputTokens({ messages: [] })).toBe(1);
+    expect(estimateInputTokens({ messages: [{ role: 'user', content: [null] }] })).toBe(1 + 3); // "null"
   });
 
   it('counts a base64 image as the API does, by its size, not its bytes', () => {

@@ -40,6 +40,15 @@ describe('attempt cost', () => {
     expect(estimateInputTokens(text, body)).toBeLessThan(4000); // as text: over 200,000
   });
 
+  it('takes any shape of body without throwing (the API judges it)', () => {
+    const odd = {
+      messages: [null, { content: [null, 7, { type: 'tool_result', content: [null] }] }, 'x'.repeat(20_000)],
+    };
+    const text = JSON.stringify(odd);
+    expect(estimateInputTokens(text, odd)).toBe(Math.ceil(text.length / 4));
+    expect(estimateInputTokens('x'.repeat(20_000), { messages: 'not a list' })).toBe(5000);
+  });
+
   it('reads a short body whole, and leaves other sources and blocks as text', () => {
     const small = { messages: [{ role: 'user', content: [image(pngBase64(10, 10))] }] };
     const smallText = JSON.stringify(small);

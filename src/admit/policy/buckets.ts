@@ -97,7 +97,7 @@ export function pacingWait(m: Mirror | undefined, cost: number, now: number, rou
   // A margin: the server admits a little after the dispatch the mirror is timed from, and a
   // refusal costs a whole-second retry-after hold, far more than the margin's few refills. Kept
   // small: the margin is never spent, so it delays every call after the bucket first runs dry by
-  // its refill time (5% of a minute's bucket was 3 s).
+  // its refill time (5% of a minute's bucket would be 3 s).
   const margin = Math.max(
     PACING_MARGIN,
     rounding,
