@@ -53,11 +53,18 @@ export function estimateInputTokens(text: string, body: Record<string, unknown> 
   return Math.ceil(Math.max(0, chars) / CHARS_PER_TOKEN) + images * IMAGE_TOKENS_MAX;
 }
 
-/** The cost of an attempt of a request sent with `text` as its body (`body`, parsed). */
-export function attemptCost(text: unknown, body: Record<string, unknown> | undefined): AttemptCost {
+/** Token counting (the API's, Bedrock's, Vertex's): it counts a prompt, not against the input-token limit. */
+const COUNT_TOKENS = /count[-_]tokens/;
+
+/** The cost of an attempt to `path` of a request sent with `text` as its body (`body`, parsed). */
+export function attemptCost(
+  path: string,
+  text: unknown,
+  body: Record<string, unknown> | undefined,
+): AttemptCost {
   return {
     requests: 1,
-    inputTokens: typeof text === 'string' ? estimateInputTokens(text, body) : 0,
+    inputTokens: typeof text === 'string' && !COUNT_TOKENS.test(path) ? estimateInputTokens(text, body) : 0,
     // What the API reserves from the output-token bucket when it admits the call.
     outputTokens: typeof body?.max_tokens === 'number' && body.max_tokens > 0 ? body.max_tokens : 0,
   };

@@ -187,7 +187,7 @@ export class Call {
     this.signal = new CallSignal(input.signal, config.timeoutMs, started);
     this.idempotent = isIdempotent(this.method, input.path);
     this.maxRetries = !isReplayable(request.body) ? 0 : (input.maxRetries ?? config.maxRetries);
-    this.cost = attemptCost(request.body, body);
+    this.cost = attemptCost(input.path, request.body, body);
     this.stream = body?.stream === true;
     this.metricsOn = core.metrics.enabled;
     core.budget.recordCall(started);

@@ -16,12 +16,16 @@ describe('attempt cost', () => {
       messages: [{ role: 'user', content: 'x'.repeat(400) }],
     };
     const text = JSON.stringify(body);
-    expect(attemptCost(text, body)).toEqual({
+    expect(attemptCost('/v1/messages', text, body)).toEqual({
       requests: 1,
       inputTokens: Math.ceil(text.length / 4),
       outputTokens: 300,
     });
-    expect(attemptCost(undefined, undefined)).toEqual({ requests: 1, inputTokens: 0, outputTokens: 0 });
+    expect(attemptCost('/v1/messages', undefined, undefined)).toEqual({
+      requests: 1,
+      inputTokens: 0,
+      outputTokens: 0,
+    });
   });
 
   it('counts a base64 image at the most an image costs, not at its bytes (in a message or a tool result)', () => {
@@ -38,6 +42,14 @@ describe('attempt cost', () => {
     const rest = text.length - 2 * photo.length;
     expect(estimateInputTokens(text, body)).toBe(Math.ceil(rest / 4) + 2 * IMAGE_TOKENS_MAX);
     expect(estimateInputTokens(text, body)).toBeLessThan(4000); // as text: over 200,000
+  });
+
+  it('counts no input tokens for token counting, which the input-token limit does not count', () => {
+    const body = { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x'.repeat(4000) }] };
+    const text = JSON.stringify(body);
+    for (const path of ['/v1/messages/count_tokens', '/model/anthropic.claude-sonnet-4-5/count-tokens'])
+      expect(attemptCost(path, text, body)).toEqual({ requests: 1, inputTokens: 0, outputTokens: 0 });
+    expect(attemptCost('/v1/messages', text, body).inputTokens).toBeGreaterThan(1000);
   });
 
   it('takes any shape of body without throwing (the API judges it)', () => {
