@@ -65,21 +65,40 @@ function imageData(block: unknown): string | undefined {
   return typeof b.source.data === 'string' ? b.source.data : undefined;
 }
 
-/** What content costs: characters of text, and tokens of images. */
+/** What content costs: characters of text (4 a token), tokens of text a character each, and of images. */
 interface Size {
   chars: number;
+  /** Chinese, Japanese and Korean characters: about a token each to the API's tokenizer. */
+  wide: number;
   imageTokens: number;
+}
+
+/** Characters of the CJK scripts (ideographs, kana, hangul). */
+const WIDE = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]/g;
+
+function addText(size: Size, text: string): void {
+  // Only text outside ASCII can hold them: most prompts skip the scan.
+  const wide = /[^\x00-\x7f]/.test(text) ? (text.match(WIDE)?.length ?? 0) : 0;
+  size.chars += text.length - wide;
+  size.wide += wide;
+}
+
+/** Tokens of `text` alone, as {@link estimateInputTokens} counts them (rounded down). */
+export function textTokens(text: string): number {
+  const size: Size = { chars: 0, wide: 0, imageTokens: 0 };
+  addText(size, text);
+  return Math.floor(size.chars / 4) + size.wide;
 }
 
 function addContent(size: Size, value: unknown): void {
   if (typeof value === 'string') {
-    size.chars += value.length;
+    addText(size, value);
   } else if (Array.isArray(value)) {
     for (const block of value) {
       const text = (block as { text?: unknown } | null)?.text;
       const image = imageData(block);
       const inner = (block as { type?: unknown; content?: unknown } | null)?.content;
-      if (typeof text === 'string') size.chars += text.length;
+      if (typeof text === 'string') addText(size, text);
       else if (image !== undefined) size.imageTokens += imageTokens(image);
       else if ((block as { type?: unknown } | null)?.type === 'tool_result' && Array.isArray(inner))
         addContent(size, inner);
@@ -92,13 +111,13 @@ function addContent(size: Size, value: unknown): void {
 
 /**
  * A deterministic estimate of a request's input tokens: characters of `system`, of the messages'
- * content (text blocks by their text, other blocks by their JSON) and of `tools`, divided by 4,
- * plus 3 per message, plus base64 images as the API counts them ({@link imageTokens}; in a
- * message's content or a tool result's). Used for `count_tokens`, `usage.input_tokens` and the
- * input-token bucket.
+ * content (text blocks by their text, other blocks by their JSON) and of `tools`, divided by 4
+ * (Chinese, Japanese and Korean characters a token each), plus 3 per message, plus base64 images as
+ * the API counts them ({@link imageTokens}; in a message's content or a tool result's). Used for
+ * `count_tokens`, `usage.input_tokens` and the input-token bucket.
  */
 export function estimateInputTokens(body: Readonly<Record<string, unknown>>): number {
-  const size: Size = { chars: 0, imageTokens: 0 };
+  const size: Size = { chars: 0, wide: 0, imageTokens: 0 };
   addContent(size, body.system);
   addContent(size, body.tools);
   let overhead = 0;
@@ -108,7 +127,7 @@ export function estimateInputTokens(body: Readonly<Record<string, unknown>>): nu
       overhead += 3;
     }
   }
-  return Math.max(1, Math.ceil(size.chars / 4) + overhead + size.imageTokens);
+  return Math.max(1, Math.ceil(size.chars / 4) + size.wide + overhead + size.imageTokens);
 }
 
 /** The text of tokens `[from, to)`: one word per token. */

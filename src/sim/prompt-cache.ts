@@ -9,6 +9,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { textTokens } from './content.js';
 
 /** The shortest prefix the API caches (Sonnet and Opus; Haiku's is longer). */
 export const CACHE_MIN_TOKENS = 1024;
@@ -27,7 +28,7 @@ export interface CacheLookup {
   readonly hit: boolean;
 }
 
-/** The cacheable prefix of `body`'s `system`, as tokens (characters ÷ 4, rounded down) and a key. */
+/** The cacheable prefix of `body`'s `system`, as tokens (see {@link textTokens}) and a key. */
 function prefixOf(body: Readonly<Record<string, unknown>>): { key: string; tokens: number } | undefined {
   const system = body.system;
   if (!Array.isArray(system)) return undefined;
@@ -36,15 +37,14 @@ function prefixOf(body: Readonly<Record<string, unknown>>): { key: string; token
     if ((block as { cache_control?: unknown } | null)?.cache_control) last = i;
   });
   if (last < 0) return undefined;
-  let chars = 0;
+  let tokens = 0;
   const hash = createHash('sha256').update(String(body.model));
   for (const block of system.slice(0, last + 1)) {
     const text = (block as { text?: unknown } | null)?.text;
     const part = typeof text === 'string' ? text : JSON.stringify(block);
-    chars += part.length;
+    tokens += textTokens(part);
     hash.update('\u0000').update(part);
   }
-  const tokens = Math.floor(chars / 4);
   return tokens < CACHE_MIN_TOKENS ? undefined : { key: hash.digest('hex'), tokens };
 }
 

@@ -132,6 +132,24 @@ describe('limiter', () => {
     expect(stats.peakInFlight).toBeGreaterThanOrEqual(4);
   });
 
+  it('paces text the estimate undercounts by what the API counted: few refusals', async () => {
+    // Japanese: about a token a character to the API, a quarter of that to the estimate. 40 calls of
+    // 6,000 characters against 120,000 input tokens a minute (the simulator 30× faster).
+    const s = await sim({
+      inputTokensPerMinute: 120_000,
+      timeScale: 30,
+      latency: { ttftMs: 3000, msPerToken: 0 },
+    });
+    const { client } = gatewayClient(s, { concurrencyInitial: 4, concurrencyMax: 16 });
+    const params = { ...PARAMS, messages: [{ role: 'user' as const, content: '日本語'.repeat(2000) }] };
+    await client.messages.create(params);
+    await Promise.all(Array.from({ length: 40 }, () => client.messages.create(params)));
+    const stats = s.stats();
+    expect(stats.byStatus['200']).toBe(41);
+    // Charged at the estimate, 20 of the attempts were refused for input tokens (checked once).
+    expect(stats.refusals['input_tokens'] ?? 0).toBeLessThanOrEqual(4);
+  });
+
   it('a reservation given back at the end of a call lets a call waiting for pacing go at once', async () => {
     // 6,000 output tokens a minute (100 a second), `max_tokens` 3,500 reserved per call, 10 used.
     // The second of two calls waits for the first's reservation: by refill 15 s or more, by the

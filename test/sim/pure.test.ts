@@ -154,6 +154,10 @@ describe('content', () => {
     expect(estimateInputTokens(body)).toBe(Math.ceil(52 / 4) + 6);
     expect(estimateInputTokens({ messages: [] })).toBe(1);
     expect(estimateInputTokens({ messages: [{ role: 'user', content: [null] }] })).toBe(1 + 3); // "null"
+    // Chinese, Japanese and Korean characters: a token each.
+    expect(estimateInputTokens({ messages: [{ role: 'user', content: 'abcd日本語のテキスト한국어' }] })).toBe(
+      1 + 11 + 3,
+    );
   });
 
   it('counts a base64 image as the API does, by its size, not its bytes', () => {
