@@ -74,11 +74,12 @@ interface Size {
 }
 
 /** Characters of the CJK scripts (ideographs, kana, hangul). */
+const NOT_ASCII = /[^ -~\t\n\r]/;
 const WIDE = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]/g;
 
 function addText(size: Size, text: string): void {
   // Only text outside ASCII can hold them: most prompts skip the scan.
-  const wide = /[^\x00-\x7f]/.test(text) ? (text.match(WIDE)?.length ?? 0) : 0;
+  const wide = NOT_ASCII.test(text) ? (text.match(WIDE)?.length ?? 0) : 0;
   size.chars += text.length - wide;
   size.wide += wide;
 }
