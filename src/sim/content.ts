@@ -73,12 +73,13 @@ interface Size {
   imageTokens: number;
 }
 
-/** Characters of the CJK scripts (ideographs, kana, hangul). */
+/** Text other than printable ASCII and whitespace: only it can hold {@link WIDE} characters. */
 const NOT_ASCII = /[^ -~\t\n\r]/;
+/** Characters of the CJK scripts (ideographs, kana, hangul). */
 const WIDE = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]/g;
 
 function addText(size: Size, text: string): void {
-  // Only text outside ASCII can hold them: most prompts skip the scan.
+  // Most prompts are ASCII and skip the scan.
   const wide = NOT_ASCII.test(text) ? (text.match(WIDE)?.length ?? 0) : 0;
   size.chars += text.length - wide;
   size.wide += wide;
