@@ -197,7 +197,7 @@ export function countedInputIn(text: string): number | undefined {
 /** The same count from a parsed message's `usage`. */
 export function countedInput(
   usage: { input_tokens?: unknown; cache_creation_input_tokens?: unknown } | undefined,
-) {
+): number | undefined {
   const input = usage?.input_tokens;
   if (typeof input !== 'number') return undefined;
   const created = usage!.cache_creation_input_tokens;

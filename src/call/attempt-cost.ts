@@ -9,11 +9,11 @@ const CHARS_PER_TOKEN = 4;
 /**
  * The most input tokens an image costs: the API scales an image down to about 1.15 megapixels and
  * charges (width × height) / 750 tokens. Its base64 bytes say nothing of that: a 1 MB photo counted
- * as text would be 350,000 tokens, and pacing on that would let a vision batch through at a few
- * calls a minute.
+ * as text would be over 300,000 tokens, and pacing on that would let a vision batch through at a
+ * few calls a minute.
  */
 export const IMAGE_TOKENS_MAX = 1600;
-/** A shorter body is counted whole: an image small enough to fit costs about its bound anyway. */
+/** A shorter body is counted whole: an image in it counts 4,096 tokens at most, near its bound. */
 const SCAN_FROM_CHARS = 16_384;
 
 /** The base64 data of an image block, when it is one. */
