@@ -13,6 +13,7 @@ import { wakeableSleep } from '../delay/sleep.js';
 import type { KeyState, LimiterSettings } from './key-state.js';
 import type { AttemptCost, Dispatch } from './policy/admit.js';
 import { PACED_BUCKET_NAMES, type BucketName } from './policy/buckets.js';
+import { inputScale } from './policy/input-count.js';
 import { STEPS_PER_INTERVAL } from './policy/concurrency.js';
 import {
   grow,
@@ -70,6 +71,11 @@ export interface LimiterSnapshot {
   readonly holdUntil: number;
   /** Last-seen `remaining` per paced bucket. */
   readonly remaining: Partial<Record<BucketName, number>>;
+  /**
+   * What the API counts per input token of the gateway's estimate, learned from the usage of recent
+   * answers (1 until one says): pacing charges the estimate times this.
+   */
+  readonly inputTokenScale: number;
   /** Which store serves this limiter now: `memory`, `redis`, or `fallback` (Redis away). */
   readonly store?: Served;
   /** Processes sharing this limiter (1 unless a shared store says more). */
@@ -136,6 +142,7 @@ export class Admission {
       queued: this.queue.pendingCount + this.line.size,
       holdUntil: state.holdUntil > now ? Math.round(this.keys.toEpoch(state.holdUntil)) : 0,
       remaining,
+      inputTokenScale: inputScale(state.inputCount),
       store: this.keys.served,
       processes: this.keys.processes(),
     };

@@ -114,7 +114,7 @@ describe('limiter', () => {
     // The API counts the first call in full (the cache write) and the others at their few uncached
     // tokens; charged whole, each would wait for the answer before it to see the bucket's room.
     const s = await sim({ inputTokensPerMinute: 100_000, latency: { ttftMs: 200, msPerToken: 0 } });
-    const { client } = gatewayClient(s, { concurrencyInitial: 8, concurrencyMax: 8 });
+    const { gateway, client } = gatewayClient(s, { concurrencyInitial: 8, concurrencyMax: 8 });
     const params = {
       ...PARAMS,
       system: [
@@ -130,6 +130,7 @@ describe('limiter', () => {
     expect(stats.byStatus['429'] ?? 0).toBeLessThanOrEqual(2);
     // Charged whole, one call at a time fits the bucket's mirror.
     expect(stats.peakInFlight).toBeGreaterThanOrEqual(4);
+    expect(gateway.limiters()[0]!.inputTokenScale).toBeLessThan(0.05); // the reads: ~10 of 40,000
   });
 
   it('paces text the estimate undercounts by what the API counted: few refusals', async () => {
