@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { initialKeyState } from '../../src/admit/key-state.js';
 import { accelerationRefused, recordDispatch } from '../../src/admit/policy/acceleration.js';
 import { dispatch } from '../../src/admit/policy/admit.js';
-import { reportHeaders, reportThrottle } from '../../src/admit/policy/report.js';
+import { reportHeaders, reportThrottle, reportUsage } from '../../src/admit/policy/report.js';
 import { decodeState, encodeState, STATE_FORMAT } from '../../src/admit/store/codec.js';
 import { shareOf } from '../../src/admit/store/share.js';
 import { loadConfig } from '../../src/config.js';
@@ -23,6 +23,7 @@ function busyState() {
       now + 3,
     );
   }
+  reportUsage(s, COST, 120, now, 340); // the API counted 340 input tokens where 100 were estimated
   recordDispatch(s.acceleration, now);
   accelerationRefused(s.acceleration, now - 50, now, { ms: 300, precise: true });
   reportThrottle(s, 'rate', { ms: 1000 }, undefined, now, settings, () => 0.5);
@@ -36,6 +37,7 @@ describe('the state codec', () => {
       expect(back).toEqual(s);
       expect(back!.acceleration.admitted).toBeInstanceOf(Float64Array);
     }
+    expect(decodeState(encodeState(busyState()))!.inputCount).toEqual({ estimated: 100, counted: 340 });
   });
 
   it('is short, and reads a state of another format (or garbage) as none', () => {
