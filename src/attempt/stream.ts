@@ -190,8 +190,10 @@ export function outputTokensIn(text: string): number | undefined {
  * plus `cache_creation_input_tokens` (cache reads do not count), if it says.
  */
 export function countedInputIn(text: string): number | undefined {
-  const input = lastCountIn(text, '"input_tokens"');
-  return input === undefined ? undefined : input + (lastCountIn(text, '"cache_creation_input_tokens"') ?? 0);
+  return countedInput({
+    input_tokens: lastCountIn(text, '"input_tokens"'),
+    cache_creation_input_tokens: lastCountIn(text, '"cache_creation_input_tokens"'),
+  });
 }
 
 /** The same count from a parsed message's `usage`. */

@@ -3,6 +3,7 @@
  * request, its input tokens, and the output tokens the API reserves when it admits it.
  */
 import type { AttemptCost } from '../admit/admission.js';
+import { isTokenCounting } from '../classify/routes.js';
 
 /** Characters per input token: the usual estimate for text. */
 const CHARS_PER_TOKEN = 4;
@@ -53,9 +54,6 @@ export function estimateInputTokens(text: string, body: Record<string, unknown> 
   return Math.ceil(Math.max(0, chars) / CHARS_PER_TOKEN) + images * IMAGE_TOKENS_MAX;
 }
 
-/** Token counting (the API's, Bedrock's, Vertex's): it counts a prompt, not against the input-token limit. */
-const COUNT_TOKENS = /count[-_]tokens/;
-
 /** The cost of an attempt to `path` of a request sent with `text` as its body (`body`, parsed). */
 export function attemptCost(
   path: string,
@@ -64,7 +62,7 @@ export function attemptCost(
 ): AttemptCost {
   return {
     requests: 1,
-    inputTokens: typeof text === 'string' && !COUNT_TOKENS.test(path) ? estimateInputTokens(text, body) : 0,
+    inputTokens: typeof text === 'string' && !isTokenCounting(path) ? estimateInputTokens(text, body) : 0,
     // What the API reserves from the output-token bucket when it admits the call.
     outputTokens: typeof body?.max_tokens === 'number' && body.max_tokens > 0 ? body.max_tokens : 0,
   };

@@ -77,9 +77,16 @@ async function receiveWhole(call: Call, attempt: InFlight, response: Response): 
     throw bodyReadError(error);
   }
   const data = body?.kind === 'value' ? messageOf(body.value) : undefined;
-  const tail = data ? undefined : tailOf(bytes);
-  const used = data ? data.usage?.output_tokens : outputTokensIn(tail!);
-  const counted = data ? countedInput(data.usage) : countedInputIn(tail!);
+  let used: unknown;
+  let counted: number | undefined;
+  if (data) {
+    used = data.usage?.output_tokens;
+    counted = countedInput(data.usage);
+  } else {
+    const tail = tailOf(bytes);
+    used = outputTokensIn(tail);
+    counted = countedInputIn(tail);
+  }
   settle(call, attempt, typeof used === 'number' ? used : undefined, counted);
   call.finish({ outcome: 'success', status, summarized: true, usage: data });
   return withBody(response, bytes, body?.kind === 'value' ? body : undefined);

@@ -36,6 +36,17 @@ export const ROUTES: readonly Route[] = [
   { pattern: /^\/v1\/files\/?$/, name: 'Files', maxBodyBytes: 500 * MB, createsOnPost: true },
 ];
 
+/**
+ * Token counting: the API's `count_tokens` (a row above) and Bedrock's and Vertex's `count-tokens`.
+ * It counts a prompt, not against the input-token limit.
+ */
+const TOKEN_COUNTING = /count[-_]tokens/;
+
+/** Whether `path` counts tokens rather than sending a message. */
+export function isTokenCounting(path: string): boolean {
+  return TOKEN_COUNTING.test(path);
+}
+
 function routeOf(path: string): Route | undefined {
   return ROUTES.find((r) => r.pattern.test(path));
 }

@@ -32,10 +32,7 @@ export interface CacheLookup {
 function prefixOf(body: Readonly<Record<string, unknown>>): { key: string; tokens: number } | undefined {
   const system = body.system;
   if (!Array.isArray(system)) return undefined;
-  let last = -1;
-  system.forEach((block, i) => {
-    if ((block as { cache_control?: unknown } | null)?.cache_control) last = i;
-  });
+  const last = system.findLastIndex((block) => (block as { cache_control?: unknown } | null)?.cache_control);
   if (last < 0) return undefined;
   let tokens = 0;
   const hash = createHash('sha256').update(String(body.model));
