@@ -9,13 +9,10 @@
 //   node bench/allocations.mjs [--calls K] [--top N]
 //
 // Needs bench/.dist (node bench/build.mjs).
-import Anthropic from '@anthropic-ai/sdk';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
-import { createGateway } from './.dist/index.js';
-import { callsInFlight, spawnUnlimitedSimulator } from './cpu-load.mjs';
+import { callsInFlight, profiledClients, spawnUnlimitedSimulator } from './cpu-load.mjs';
 import { callParams } from './scenarios.mjs';
-import { defaultsEnv } from './strategies.mjs';
 
 const { values } = parseArgs({
   options: { calls: { type: 'string', default: '4000' }, top: { type: 'string', default: '30' } },
@@ -41,9 +38,7 @@ function bytesByFunction(profile) {
 }
 
 const sim = await spawnUnlimitedSimulator();
-const bare = new Anthropic({ apiKey: 'sk-bench', baseURL: sim.url, maxRetries: 0 });
-const gateway = createGateway({}, defaultsEnv());
-const wrapped = gateway.wrap(new Anthropic({ apiKey: 'sk-bench', baseURL: sim.url, maxRetries: 0 }));
+const { bare, wrapped } = profiledClients(sim.url);
 const session = new Session();
 session.connect();
 

@@ -7,7 +7,10 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BatchSpanProcessor, InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import Anthropic from '@anthropic-ai/sdk';
+import { createGateway } from './.dist/index.js';
 import { spawnSimulator } from './sim-process.mjs';
+import { defaultsEnv } from './strategies.mjs';
 
 /** The tracer provider and its exporter; registered globally when `tracing`. */
 export function tracingSetup(tracing) {
@@ -29,6 +32,15 @@ export function spawnUnlimitedSimulator() {
     burst: 1_000_000,
     latency: { ttftMs: 0, msPerToken: 0 },
   });
+}
+
+/** Two clients of the simulator at `url` for the profilers: the bare SDK, and one `wrapped` by a
+ * `gateway` at its defaults; neither retries on its own. */
+export function profiledClients(url) {
+  const bare = new Anthropic({ apiKey: 'sk-bench', baseURL: url, maxRetries: 0 });
+  const gateway = createGateway({}, defaultsEnv());
+  const wrapped = gateway.wrap(new Anthropic({ apiKey: 'sk-bench', baseURL: url, maxRetries: 0 }));
+  return { bare, gateway, wrapped };
 }
 
 /** Makes `k` calls of `params` through `client`, `inFlight` at a time. */

@@ -13,13 +13,10 @@
 // what to make cheaper inside a component.
 //
 // Needs bench/.dist (node bench/build.mjs).
-import Anthropic from '@anthropic-ai/sdk';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
-import { createGateway } from './.dist/index.js';
-import { callsInFlight, spawnUnlimitedSimulator, tracingSetup } from './cpu-load.mjs';
+import { callsInFlight, profiledClients, spawnUnlimitedSimulator, tracingSetup } from './cpu-load.mjs';
 import { callParams } from './scenarios.mjs';
-import { defaultsEnv } from './strategies.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -92,9 +89,7 @@ async function run(client) {
 }
 
 const sim = await spawnUnlimitedSimulator();
-const bare = new Anthropic({ apiKey: 'sk-bench', baseURL: sim.url, maxRetries: 0 });
-const gateway = createGateway({}, defaultsEnv());
-const wrapped = gateway.wrap(new Anthropic({ apiKey: 'sk-bench', baseURL: sim.url, maxRetries: 0 }));
+const { bare, gateway, wrapped } = profiledClients(sim.url);
 
 const session = new Session();
 session.connect();
