@@ -348,10 +348,10 @@ export class Admission {
     if (this.keys.view().quietSince === Infinity) this.keys.update(sentStep, false);
   }
 
-  /** The rate-limit headers of the response to an admitted attempt. */
-  observe(buckets: SeenBuckets, ticket: Ticket): void {
-    if (this.mergedInto) return this.current().observe(buckets, ticket);
-    this.keys.update((state, now) => reportHeaders(state, buckets, ticket, now), false);
+  /** The rate-limit headers of the response to an admitted attempt; `refused`: it was a 429. */
+  observe(buckets: SeenBuckets, ticket: Ticket, refused = false): void {
+    if (this.mergedInto) return this.current().observe(buckets, ticket, refused);
+    this.keys.update((state, now) => reportHeaders(state, buckets, ticket, now, refused), false);
     this.wakePaced();
   }
 

@@ -121,7 +121,7 @@ async function sendAttempt(call: Call, next: MiddlewareNext, sent: SentAttempt):
   if (call.learnsOrganization)
     call.core.learnOrganization(call.credential, response.headers.get(ORGANIZATION_HEADER));
   guard('reading rate-limit headers', () =>
-    call.admission.observe(readBuckets(response.headers), sent.ticket),
+    call.admission.observe(readBuckets(response.headers), sent.ticket, response.status === 429),
   );
   if (response.ok && !(call.stream && response.body)) {
     clearTimeout(timer); // a success's headers arrived: the SDK's timeout covers no more either

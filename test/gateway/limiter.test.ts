@@ -151,6 +151,28 @@ describe('limiter', () => {
     expect(stats.refusals['input_tokens'] ?? 0).toBeLessThanOrEqual(4);
   });
 
+  it('a refused attempt’s input tokens come back to pacing: its retry does not wait for refill', async () => {
+    // 60,000 input tokens a minute (1,000 a second); five calls of about 10,000 go at once, and two
+    // of them are refused for going too fast (the API counted nothing for them). Calls take 4 s, so
+    // no answer comes back before the retries want to go. Given back, the two retries go 0.1 s
+    // later and every call has ended by about 4.1 s; kept charged, the first retry waits 1.6 s of
+    // refill and the second for its answer, about 10 s in all.
+    const s = await sim({ inputTokensPerMinute: 60_000, latency: { ttftMs: 4000, msPerToken: 0 } });
+    const { client } = gatewayClient(s, { concurrencyInitial: 8, concurrencyMax: 8 });
+    const prompt = (words: number) => ({
+      ...PARAMS,
+      messages: [{ role: 'user' as const, content: 'word '.repeat(words) }],
+    });
+    await client.messages.create(prompt(800)); // the bucket's headers: a mirror, 59,000 left
+    const ramp = { kind: 'error', status: 429, errorCode: 'ramp_limit_exceeded', retryAfterMs: 100 } as const;
+    s.enqueue(ramp, ramp);
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 5 }, () => client.messages.create(prompt(8000))));
+    expect(s.stats().byErrorCode['ramp_limit_exceeded']).toBe(2);
+    expect(s.stats().refusals['input_tokens'] ?? 0).toBe(0);
+    expect(performance.now() - started).toBeLessThan(7000);
+  });
+
   it('a reservation given back at the end of a call lets a call waiting for pacing go at once', async () => {
     // 6,000 output tokens a minute (100 a second), `max_tokens` 3,500 reserved per call, 10 used.
     // The second of two calls waits for the first's reservation: by refill 15 s or more, by the

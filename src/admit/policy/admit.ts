@@ -16,6 +16,8 @@ export interface Dispatch {
   readonly at: number;
   /** Cost dispatched so far per bucket, this attempt included. */
   readonly spent: AttemptCost;
+  /** What this attempt charged each bucket (input tokens as the API has been counting them). */
+  readonly charged: AttemptCost;
 }
 
 /**
@@ -42,12 +44,13 @@ function charged(state: KeyState, cost: AttemptCost, b: BucketName): number {
 /** Charges an attempt sent at `now`, synchronously with the decision, so the next one sees it. */
 export function dispatch(state: KeyState, cost: AttemptCost, now: number, intervalMs: number): Dispatch {
   countAttempt(state.outage, now, intervalMs);
+  const charges = { requests: 0, inputTokens: 0, outputTokens: 0 };
   for (const b of PACED_BUCKET_NAMES) {
-    const c = charged(state, cost, b);
+    const c = (charges[b] = charged(state, cost, b));
     state.spent[b] += c;
     state.buckets[b] = charge(state.buckets[b], c, now);
   }
   recordDispatch(state.acceleration, now);
   state.inFlight++;
-  return { at: now, spent: { ...state.spent } };
+  return { at: now, spent: { ...state.spent }, charged: charges };
 }

@@ -1,18 +1,19 @@
 /**
  * What the API's answers do to a key+model's state: rate-limit headers fold into the bucket
- * mirrors; successes let the concurrency limit grow, end outages and open a closed acceleration
- * gate; throttles cut. A rate-limit 429 (a bucket is empty) holds the key+model for its
- * `retry-after`; an acceleration refusal holds nothing (the refused call waits its own
- * `retry-after`): it cuts the rate and the concurrency limit to what the API was admitting, and
- * that level keeps flowing. Deterministic transitions on a {@link KeyState}: no I/O, no timers; the
- * clock and the random source are parameters.
+ * mirrors, and a 429's charges come back to them (it admitted nothing); successes let the
+ * concurrency limit grow, end outages and open a closed acceleration gate; throttles cut. A
+ * rate-limit 429 (a bucket is empty) holds the key+model for its `retry-after`; an acceleration
+ * refusal holds nothing (the refused call waits its own `retry-after`): it cuts the acceleration
+ * gate's rate to what the API was admitting, and that level keeps flowing. Deterministic
+ * transitions on a {@link KeyState}: no I/O, no timers; the clock and the random source are
+ * parameters.
  */
 import type { Throttle } from '../../classify/classify.js';
 import type { SeenBuckets } from '../../attempt/rate-limit-headers.js';
 import type { KeyState, LimiterSettings } from '../key-state.js';
 import type { AttemptCost, Dispatch } from './admit.js';
 import { accelerationAdmitted, accelerationRefused, forget, growRate } from './acceleration.js';
-import { foldObservation, PACED_BUCKET_NAMES, refund } from './buckets.js';
+import { foldObservation, PACED_BUCKET_NAMES, refund, type BucketName } from './buckets.js';
 import { learnInputCount } from './input-count.js';
 import { cutConcurrency, growConcurrency, noteAnswering, noteSuccess, slowStartStep } from './concurrency.js';
 import { countOverload, outageSuccess, outageThrottle, overloadShare, OVERLOAD_SHARE } from './outage.js';
@@ -37,14 +38,45 @@ export function hold(
   state.holdUntil = Math.max(state.holdUntil, now + Math.min(ms, s.maxRetryAfterMs));
 }
 
-/** The rate-limit headers of the response to an attempt dispatched as `d`. */
-export function reportHeaders(state: KeyState, seen: SeenBuckets, d: Dispatch, now: number): void {
+/**
+ * The rate-limit headers of the response to an attempt dispatched as `d`; `refused`: the response
+ * was a 429, so the API admitted nothing for it (see {@link reportRefused}).
+ */
+export function reportHeaders(
+  state: KeyState,
+  seen: SeenBuckets,
+  d: Dispatch,
+  now: number,
+  refused = false,
+): void {
+  if (refused) reportRefused(state, d, now);
   for (const b of PACED_BUCKET_NAMES) {
     const observed = seen[b];
-    if (observed)
-      state.buckets[b] = foldObservation(state.buckets[b], observed, now, d.at, state.spent[b] - d.spent[b]);
+    if (!observed) continue;
+    // What was sent after the attempt: counted from before its own charge when that came back.
+    const since = refused && givenBack(b) ? d.spent[b] - d.charged[b] : d.spent[b];
+    state.buckets[b] = foldObservation(state.buckets[b], observed, now, d.at, state.spent[b] - since);
   }
 }
+
+/**
+ * A 429 admitted nothing: its request and its input tokens come back to the mirrors (its output
+ * reservation comes back when the attempt settles, as any failed attempt's does). Kept charged,
+ * every refused call of a batch bound by input tokens would be waited for again out of the refill
+ * (10,000 tokens of a refused call: most of a second at 800,000 a minute). Given back before its
+ * own headers fold in, since they show the bucket without it; and out of the count dispatched,
+ * so the answers of attempts sent before it do not take it off the mirror again.
+ */
+export function reportRefused(state: KeyState, d: Dispatch, now: number): void {
+  for (const b of PACED_BUCKET_NAMES) {
+    if (!givenBack(b)) continue;
+    state.spent[b] -= d.charged[b];
+    state.buckets[b] = refund(state.buckets[b], d.charged[b], now);
+  }
+}
+
+/** The buckets a 429 gives back at once; output tokens come back when the attempt settles. */
+const givenBack = (b: BucketName): boolean => b !== 'outputTokens';
 
 /** A success of the attempt dispatched as `d`; `saturated`: work is waiting for a slot. */
 export function reportSuccess(
