@@ -68,15 +68,20 @@ export function reportHeaders(
  * so the answers of attempts sent before it do not take it off the mirror again.
  */
 export function reportRefused(state: KeyState, d: Dispatch, now: number): void {
-  for (const b of PACED_BUCKET_NAMES) {
-    if (!givenBack(b)) continue;
-    state.spent[b] -= d.charged[b];
-    state.buckets[b] = refund(state.buckets[b], d.charged[b], now);
-  }
+  for (const b of PACED_BUCKET_NAMES) if (givenBack(b)) giveBack(state, b, d.charged[b], now);
 }
 
 /** The buckets a 429 gives back at once; output tokens come back when the attempt settles. */
 const givenBack = (b: BucketName): boolean => b !== 'outputTokens';
+
+/**
+ * `amount` of bucket `b` the API did not keep comes back: to the mirror, and out of the count
+ * dispatched, which the answers of earlier attempts subtract as sent after them.
+ */
+function giveBack(state: KeyState, b: BucketName, amount: number, now: number): void {
+  state.spent[b] -= amount;
+  state.buckets[b] = refund(state.buckets[b], amount, now);
+}
 
 /** A success of the attempt dispatched as `d`; `saturated`: work is waiting for a slot. */
 export function reportSuccess(
@@ -162,9 +167,7 @@ export function reportUsage(
 ): void {
   if (inputCounted !== undefined) learnInputCount(state.inputCount, cost.inputTokens, inputCounted);
   const back = Math.max(0, cost.outputTokens - used);
-  if (back <= 0) return;
-  state.spent.outputTokens -= back;
-  state.buckets.outputTokens = refund(state.buckets.outputTokens, back, now);
+  if (back > 0) giveBack(state, 'outputTokens', back, now);
 }
 
 /**
