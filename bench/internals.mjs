@@ -1,5 +1,5 @@
 // A read-only window on the gateway's limiter state, for diagnosis: the acceleration gate's rate,
-// whether it is armed or closed, the attempts in flight. The public `gateway.limiters()` snapshot
+// whether it is armed or closed, its ceiling on attempts in flight, the attempts in flight. The public `gateway.limiters()` snapshot
 // has the concurrency limit, slots, queue and hold but not the gate, so this watches the private
 // admissions as the registry hands them out (.dist/admit/registry.js, the same module instance the
 // gateway uses). It never writes to them. If the private shape changes, the fields read as absent.
@@ -26,6 +26,7 @@ export function gatewayInternals() {
       let armed = false;
       let closed = false;
       let inFlight = 0;
+      let ceiling = Infinity;
       let any = false;
       for (const a of seen) {
         const s = a?.state;
@@ -37,9 +38,12 @@ export function gatewayInternals() {
           rate += Number.isFinite(acc.rate) ? acc.rate : 0;
         }
         if (acc?.closedUntil > 0) closed = true;
+        if (acc?.ceiling < ceiling) ceiling = acc.ceiling;
         inFlight += s.inFlight ?? 0;
       }
-      return any ? { gateRate: armed ? rate : null, gateClosed: closed, gwInFlight: inFlight } : {};
+      return any ?
+          { gateRate: armed ? rate : null, gateClosed: closed, gateCeiling: ceiling, gwInFlight: inFlight }
+        : {};
     },
     /** One line on the first admission: the gate's cut level, what it counted admitted over the
      * last second, its growth per second, the store key it decides on (a shared store's), and the

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // One run of one cell and strategy, printed as a timeline: per 250 ms (real), successes, attempts
 // by status, the strategy's concurrency limit, slots taken, queue, HTTP attempts in flight, a
-// retry-after hold, and for the gateway its acceleration gate (rate per real second, closed) and
+// retry-after hold, and for the gateway its acceleration gate (rate per real second, closed, its
+// ceiling on attempts in flight) and
 // the simulator's view (attempts admitted in the bin, admitted attempts in flight). For diagnosing
 // a result in RESULTS.md. Builds bench/.dist first (--no-build: use the last one).
 //
@@ -63,7 +64,7 @@ for (const s of run.serverSamples) {
 }
 const pad = (v, n = 4) => String(v ?? '').padStart(n);
 console.log(
-  '     t   ok | sent: 200  429  529 other | limit  slots queued in-flight hold | gate/s closed | sim: admitted in-flight',
+  '     t   ok | sent: 200  429  529 other | limit  slots queued in-flight hold | gate/s closed ceil | sim: admitted in-flight',
 );
 for (const k of [...bins.keys()].sort((a, b) => a - b)) {
   const b = bins.get(k);
@@ -72,8 +73,8 @@ for (const k of [...bins.keys()].sort((a, b) => a - b)) {
   const s = b.sample;
   const gate =
     s && 'gateRate' in s ?
-      `${pad(s.gateRate === null ? '-' : Math.round(s.gateRate), 6)} ${s.gateClosed ? 'closed' : '      '}`
-    : pad('', 13);
+      `${pad(s.gateRate === null ? '-' : Math.round(s.gateRate), 6)} ${s.gateClosed ? 'closed' : '      '} ${pad(Number.isFinite(s.gateCeiling) ? s.gateCeiling.toFixed(1) : '-', 5)}`
+    : pad('', 19);
   console.log(
     `${((k * SAMPLE_MS) / 1000).toFixed(2).padStart(6)} ${pad(b.ok)} |      ${pad(ok)} ${pad(r429)} ${pad(r529)} ${pad(other, 5)} |` +
       (s ?

@@ -268,15 +268,27 @@ export class Admission {
     }
     // Admitted while others wait for pacing: there may be room for the next too.
     this.wakePaced();
-    const d = admitted.dispatch;
+    return {
+      ...admitted.dispatch,
+      ...this.endings(cost, slot, free),
+      waitedMs: this.now() - queuedAt,
+      limitAtQueue,
+      queueDepthAtQueue,
+      store: admitted.served,
+      storeMs,
+    };
+  }
+
+  /** How an admitted attempt gives back what it took: its slot when answered, its reservation when settled. */
+  private endings(cost: AttemptCost, slot: string, free: () => void): Pick<Ticket, 'release' | 'settle'> {
     let done = false;
     let settled = false;
     return {
-      ...d,
       release: () => {
         if (done) return;
         done = true;
         this.keys.update(released, false, slot);
+        this.wakePaced(); // room under an in-flight ceiling (see acceleration.ts)
         free(); // the slot's free grows the limit if it may
       },
       settle: (used: number, inputCounted?: number) => {
@@ -285,11 +297,6 @@ export class Admission {
         this.keys.update((state, now) => reportUsage(state, cost, used, now, inputCounted), false);
         this.wakePaced();
       },
-      waitedMs: this.now() - queuedAt,
-      limitAtQueue,
-      queueDepthAtQueue,
-      store: admitted.served,
-      storeMs,
     };
   }
 

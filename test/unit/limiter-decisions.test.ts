@@ -46,7 +46,15 @@ describe('the hold', () => {
   it('a retry-after holds every attempt of the key+model until it passes', () => {
     const state = initialKeyState(s, 0);
     send(state, 1, 0);
-    reportThrottle(state, 'rate', { ms: 2000 }, { at: 0, spent: ONE, charged: ONE }, 100, s, half);
+    reportThrottle(
+      state,
+      'rate',
+      { ms: 2000 },
+      { at: 0, spent: ONE, charged: ONE, inFlight: 0 },
+      100,
+      s,
+      half,
+    );
     expect(admitWait(state, ONE, 100, 60_000)).toBe(2000);
     expect(admitWait(state, ONE, 2099, 60_000)).toBe(1);
     expect(admitWait(state, ONE, 2100, 60_000)).toBe(0);
@@ -147,7 +155,7 @@ describe('the outage hold', () => {
     send(broken, 2 * OUTAGE_STREAK + 2, 0);
     for (let i = 0; i < OUTAGE_STREAK; i++) {
       if (i === OUTAGE_STREAK / 2)
-        reportSuccess(broken, { at: 0, spent: ONE, charged: ONE }, 10 + i, s, false);
+        reportSuccess(broken, { at: 0, spent: ONE, charged: ONE, inFlight: 0 }, 10 + i, s, false);
       reportThrottle(broken, 'overload', { ms: undefined }, undefined, 10 + i, s, half);
     }
     expect(broken.outage.events).toBeLessThan(2);
@@ -158,7 +166,7 @@ describe('the outage hold', () => {
     const wave = initialKeyState(s, 0);
     send(wave, 2 * OUTAGE_STREAK, 0);
     for (let i = 0; i < OUTAGE_STREAK; i++) {
-      reportSuccess(wave, { at: 0, spent: ONE, charged: ONE }, 10 + i, s, false);
+      reportSuccess(wave, { at: 0, spent: ONE, charged: ONE, inFlight: 0 }, 10 + i, s, false);
       reportThrottle(wave, 'overload', { ms: undefined }, undefined, 10 + i, s, half);
     }
     expect(wave.outage.events).toBe(2);
@@ -167,7 +175,7 @@ describe('the outage hold', () => {
     const isolated = initialKeyState(s, 0);
     send(isolated, 100, 0);
     for (let i = 0; i < 30; i++) {
-      reportSuccess(isolated, { at: 0, spent: ONE, charged: ONE }, 10 + i, s, false);
+      reportSuccess(isolated, { at: 0, spent: ONE, charged: ONE, inFlight: 0 }, 10 + i, s, false);
       reportThrottle(isolated, 'overload', { ms: undefined }, undefined, 10 + i, s, half);
     }
     expect(isolated.outage.events).toBeLessThan(2);
@@ -224,10 +232,10 @@ describe('the outage hold', () => {
     reportThrottle(state, 'overload', { ms: undefined }, undefined, 600, s, half);
     expect(state.outage.events).toBe(2);
     expect(overloadShare(state.outage, 700, s.rampIntervalMs)).toBeGreaterThanOrEqual(OUTAGE_SHARE);
-    reportSuccess(state, { at: 700, spent: ONE, charged: ONE }, 700, s, false);
+    reportSuccess(state, { at: 700, spent: ONE, charged: ONE, inFlight: 0 }, 700, s, false);
     expect(state.outage.events).toBe(2); // the odd success inside an outage
     send(state, 10, 1200);
-    reportSuccess(state, { at: 1200, spent: ONE, charged: ONE }, 1200, s, false);
+    reportSuccess(state, { at: 1200, spent: ONE, charged: ONE, inFlight: 0 }, 1200, s, false);
     expect(state.outage.events).toBe(0);
   });
   it("a success of an attempt sent before the outage began does not end it; a probe's does", () => {
@@ -238,11 +246,11 @@ describe('the outage hold', () => {
     expect(state.outage.events).toBe(2);
     // 2 s later the old call ends well, the counting intervals empty (nothing was sent in the hold).
     expect(overloadShare(state.outage, 2700, s.rampIntervalMs)).toBe(0);
-    reportSuccess(state, { at: 0, spent: ONE, charged: ONE }, 2700, s, false);
+    reportSuccess(state, { at: 0, spent: ONE, charged: ONE, inFlight: 0 }, 2700, s, false);
     expect(state.outage.events).toBe(2);
     expect(admitWait(state, ONE, 2700, 60_000)).toBe(OUTAGE_PROBE_POLL_MS); // still one probe at a time
     send(state, 1, 2800); // the probe, past the hold
-    reportSuccess(state, { at: 2800, spent: ONE, charged: ONE }, 3300, s, false);
+    reportSuccess(state, { at: 2800, spent: ONE, charged: ONE, inFlight: 0 }, 3300, s, false);
     expect(state.outage.events).toBe(0);
   });
   it('in an outage one probe at a time: past the hold, an attempt waits while another is in flight', () => {
@@ -265,15 +273,23 @@ describe('the outage hold', () => {
     }
     expect(state.concurrency.limit).toBeLessThan(10);
     send(state, 10, 3500);
-    reportSuccess(state, { at: 3500, spent: ONE, charged: ONE }, 3500, s, true); // the overloads are over
+    reportSuccess(state, { at: 3500, spent: ONE, charged: ONE, inFlight: 0 }, 3500, s, true); // the overloads are over
     expect(state.outage.events).toBe(0);
     expect(state.concurrency.threshold).toBe(32);
   });
   it('a throttle with retry-after holds for it and starts no outage', () => {
     const state = initialKeyState(s, 0);
     send(state, 1, 0);
-    reportThrottle(state, 'rate', { ms: 1000 }, { at: 0, spent: ONE, charged: ONE }, 0, s, half);
-    reportThrottle(state, 'rate', { ms: 1000 }, { at: 0, spent: ONE, charged: ONE }, 700, s, half);
+    reportThrottle(state, 'rate', { ms: 1000 }, { at: 0, spent: ONE, charged: ONE, inFlight: 0 }, 0, s, half);
+    reportThrottle(
+      state,
+      'rate',
+      { ms: 1000 },
+      { at: 0, spent: ONE, charged: ONE, inFlight: 0 },
+      700,
+      s,
+      half,
+    );
     expect(state.outage.events).toBe(0);
     expect(admitWait(state, ONE, 700, 60_000)).toBe(1000);
   });
@@ -286,7 +302,7 @@ describe("slow start's health rule", () => {
   });
   it('in slow start, an API that has answered and not throttled since the last change is healthy', () => {
     const state = initialKeyState(s, 0);
-    reportSuccess(state, { at: 0, spent: ONE, charged: ONE }, 0, s, false);
+    reportSuccess(state, { at: 0, spent: ONE, charged: ONE, inFlight: 0 }, 0, s, false);
     expect(state.concurrency.threshold).toBe(64); // limit 4: slow start
     for (let t = 125; t <= 500; t += 125) grow(state, t, true, s); // four steps per interval
     expect(state.concurrency.limit).toBe(8);
@@ -312,9 +328,10 @@ describe("slow start's health rule", () => {
   });
   it('in slow start, each success while work waits adds a slot (doubling per call duration)', () => {
     const state = initialKeyState(s, 0);
-    for (let i = 0; i < 4; i++) reportSuccess(state, { at: 0, spent: ONE, charged: ONE }, 10, s, true);
+    for (let i = 0; i < 4; i++)
+      reportSuccess(state, { at: 0, spent: ONE, charged: ONE, inFlight: 0 }, 10, s, true);
     expect(state.concurrency.limit).toBe(8);
-    reportSuccess(state, { at: 0, spent: ONE, charged: ONE }, 10, s, false); // nothing waits: no growth
+    reportSuccess(state, { at: 0, spent: ONE, charged: ONE, inFlight: 0 }, 10, s, false); // nothing waits: no growth
     expect(state.concurrency.limit).toBe(8);
   });
   it('a throttle since the last change stops that, and past slow start only a new success grows the limit', () => {
@@ -329,7 +346,7 @@ describe("slow start's health rule", () => {
   });
   it('does not grow when nothing is queued, or before an interval has passed', () => {
     const state = initialKeyState(s, 0);
-    reportSuccess(state, { at: 0, spent: ONE, charged: ONE }, 0, s, false);
+    reportSuccess(state, { at: 0, spent: ONE, charged: ONE, inFlight: 0 }, 0, s, false);
     grow(state, 1000, false, s);
     expect(state.concurrency.limit).toBe(4);
     grow(state, 100, true, s); // a step is a quarter interval

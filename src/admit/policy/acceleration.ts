@@ -11,6 +11,12 @@
  *   flowing: no hold, since limits that grow with use shrink again when a client stops sending.
  *   The refused call waits its own `retry-after`. The event's other refusals (attempts sent
  *   before the cut) lower the level further as they come back, and cut nothing more.
+ * - Unless an in-flight cap explains the refusal: the attempt went with more in flight than any
+ *   attempt the API admitted (a rate or a window refuses at any count). Then a *ceiling* on
+ *   attempts in flight drops to what was in flight when it went, and the rate is left as it is: a
+ *   cap that grows while used grows only while the client keeps it full, and a rate cut to the
+ *   last second's average would keep it half empty. The ceiling grows as the rate does, to at most
+ *   {@link HEADROOM} × the most the API admitted at once; a refusal within it is the rate's.
  * - While calls wait, the rate grows (at first ×{@link GROWTH_PER_S} per second), to at most
  *   {@link HEADROOM} × the rate dispatched over the last second (calls held by another limit do not
  *   grow an allowance nobody uses).
@@ -75,6 +81,17 @@ export interface AccelerationState {
   probeAt: number;
   /** When the gate last opened after being closed (-Infinity: never closed). */
   openedAt: number;
+  /** The most attempts in flight at once (the new one included), once a refusal came at more
+   * than the API had been admitting: an in-flight cap. Infinity: none seen. */
+  ceiling: number;
+  /** What the last in-flight refusal cut the ceiling to, and when. */
+  ceilingCut: number;
+  ceilingCutAt: number;
+  /** When the ceiling's growth was last counted. */
+  ceilingAt: number;
+  /** The most attempts in flight (the new one included) at the sending of an attempt the API
+   * admitted. */
+  peak: number;
 }
 
 export function initialAcceleration(): AccelerationState {
@@ -95,6 +112,11 @@ export function initialAcceleration(): AccelerationState {
     closedUntil: 0,
     probeAt: 0,
     openedAt: -Infinity,
+    ceiling: Infinity,
+    ceilingCut: Infinity,
+    ceilingCutAt: -Infinity,
+    ceilingAt: 0,
+    peak: 0,
   };
 }
 
@@ -154,14 +176,20 @@ export function growRate(s: AccelerationState, now: number, saturated: boolean):
     s.rate = Math.min(s.rate, Math.max(s.cutRate, HEADROOM * admittedRate(s, now)));
   }
   s.rateAt = now;
+  if (saturated && s.ceiling < Infinity && now > s.ceilingAt) {
+    s.ceiling *= growthPerSecond(s, now) ** ((now - s.ceilingAt) / 1000);
+    s.ceiling = Math.min(s.ceiling, Math.max(s.ceilingCut, HEADROOM * s.peak));
+  }
+  s.ceilingAt = now;
 }
 
 /** How far past the rate dispatched over the last second the gate's rate may grow. */
 export const HEADROOM = 2;
 
 /** Milliseconds until one more dispatch fits the gate; 0 when it fits now (always, unarmed). */
-export function accelerationWait(s: AccelerationState, now: number): number {
+export function accelerationWait(s: AccelerationState, now: number, inFlight = 0): number {
   if (!s.armed) return 0;
+  if (inFlight + 1 > s.ceiling) return PROBE_MS; // an answer frees room sooner, and wakes the waiter
   if (s.closedUntil > 0) {
     if (now < s.closedUntil) return s.closedUntil - now;
     if (s.probeAt === 0) return 0; // the probe
@@ -206,20 +234,27 @@ export function accelerationRefused(
   refusedAt: number,
   now: number,
   wait: { readonly ms?: number | undefined; readonly precise?: boolean | undefined } = {},
+  inFlightAt?: number,
 ): void {
-  if (!s.armed) {
-    s.armed = true; // a cold start's overshoot: no sign that the growth in force is too fast
-    return cut(s, now);
-  }
+  const armed = s.armed;
+  s.armed = true;
   if (refusedAt <= s.eventAt) {
     // The same event: its other refusals come back, and what the API admitted was less.
     if (s.closedUntil === 0) lowerLevel(s, admittedRate(s, now));
     return;
   }
+  if (inFlightCap(s, refusedAt, inFlightAt)) {
+    // The ceiling drops to what was in flight, and grows more slowly for a while (once per event:
+    // attempts sent before the cut are of it). The rate is not what the API refused: left as it is.
+    if (armed && refusedAt > s.ceilingCutAt) slowGrowth(s, now);
+    return cutCeiling(s, inFlightAt!, now);
+  }
+  // Never cut: a cold start's overshoot (no sign that the growth in force is too fast), or the
+  // first refusal the ceiling does not explain.
+  if (s.cutRate === Infinity) return cut(s, now);
   if (s.rate > s.cutRate * REGROWN) {
     // Grown past the last cut and refused: cut again, and grow more slowly for a while.
-    growthPerSecond(s, now);
-    s.logGrowth = Math.max(Math.log(MIN_GROWTH_PER_S), s.logGrowth * SLOW_DOWN);
+    slowGrowth(s, now);
     return cut(s, now);
   }
   if (refusedAt >= s.openedAt && refusedAt - s.openedAt < PROBE_MS) {
@@ -240,6 +275,27 @@ export function accelerationRefused(
   s.closedUntil = now + (wait.precise && wait.ms !== undefined ? Math.max(1, wait.ms) : PROBE_MS);
   s.probeAt = 0;
   s.eventAt = now;
+}
+
+/**
+ * Whether an in-flight cap explains a refusal of an attempt sent at `refusedAt` with `inFlightAt`
+ * others in flight: more than the API ever admitted with (a rate or a window refuses at any
+ * count), and more than the ceiling's last cut let through unless the attempt went before that cut
+ * (one event's refusals may come back in any order).
+ */
+function inFlightCap(s: AccelerationState, refusedAt: number, inFlightAt: number | undefined): boolean {
+  if (inFlightAt === undefined || inFlightAt < 1 || inFlightAt + 1 <= s.peak) return false;
+  return s.ceiling === Infinity || refusedAt <= s.ceilingCutAt || inFlightAt + 1 > s.ceilingCut;
+}
+
+function slowGrowth(s: AccelerationState, now: number): void {
+  growthPerSecond(s, now);
+  s.logGrowth = Math.max(Math.log(MIN_GROWTH_PER_S), s.logGrowth * SLOW_DOWN);
+}
+
+function cutCeiling(s: AccelerationState, inFlightAt: number, now: number): void {
+  s.ceiling = s.ceilingCut = Math.max(1, Math.min(Math.floor(s.ceiling), inFlightAt));
+  s.ceilingAt = s.ceilingCutAt = now;
 }
 
 /**
@@ -278,6 +334,12 @@ function open(s: AccelerationState, now: number): void {
  * An answer that is not a refusal came back at `now` for an attempt sent at `at`: a closed gate
  * opens when that attempt went after it closed.
  */
-export function accelerationAdmitted(s: AccelerationState, at: number, now: number): void {
+export function accelerationAdmitted(
+  s: AccelerationState,
+  at: number,
+  now: number,
+  inFlightAt?: number,
+): void {
+  if (inFlightAt !== undefined) s.peak = Math.max(s.peak, inFlightAt + 1);
   if (s.closedUntil > 0 && at >= s.eventAt) open(s, now);
 }

@@ -18,6 +18,8 @@ export interface Dispatch {
   readonly spent: AttemptCost;
   /** What this attempt charged each bucket (input tokens as the API has been counting them). */
   readonly charged: AttemptCost;
+  /** Attempts in flight when it was sent, itself not counted. */
+  readonly inFlight: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export function admitWait(state: KeyState, cost: AttemptCost, now: number, maxPa
       wait,
       Math.min(maxPacingMs, pacingWait(state.buckets[b], charged(state, cost, b), now, HEADER_ROUNDING[b])),
     );
-  return Math.max(wait, accelerationWait(state.acceleration, now));
+  return Math.max(wait, accelerationWait(state.acceleration, now, state.inFlight));
 }
 
 /** What pacing charges bucket `b` for an attempt of `cost`: input tokens as the API has counted them. */
@@ -51,6 +53,6 @@ export function dispatch(state: KeyState, cost: AttemptCost, now: number, interv
     state.buckets[b] = charge(state.buckets[b], c, now);
   }
   recordDispatch(state.acceleration, now);
-  state.inFlight++;
-  return { at: now, spent: { ...state.spent }, charged: charges };
+  const inFlight = state.inFlight++;
+  return { at: now, spent: { ...state.spent }, charged: charges, inFlight };
 }

@@ -99,7 +99,7 @@ export function reportSuccess(
     const c = state.concurrency;
     state.concurrency = { ...c, threshold: Math.max(c.threshold, state.outage.limitBefore) };
   }
-  accelerationAdmitted(state.acceleration, d.at, now);
+  accelerationAdmitted(state.acceleration, d.at, now, d.inFlight);
 }
 
 /**
@@ -123,7 +123,7 @@ export function reportThrottle(
   // The rate it cuts to bounds what is in flight too (admitted rate × call duration): the
   // concurrency limit is left to the throttles that say the API is short of room.
   if (throttle === 'acceleration') {
-    return accelerationRefused(state.acceleration, refused?.at ?? now, now, retryAfter);
+    return accelerationRefused(state.acceleration, refused?.at ?? now, now, retryAfter, refused?.inFlight);
   }
   const retryAfterMs = retryAfter.ms;
   // The server's own wait holds the key+model: its bucket is empty, or it is overloaded.

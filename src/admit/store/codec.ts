@@ -11,7 +11,7 @@ import type { ConcurrencyState } from '../policy/concurrency.js';
 import type { OutageState } from '../policy/outage.js';
 
 /** The format number: change it with any change of the layout below. */
-export const STATE_FORMAT = 4;
+export const STATE_FORMAT = 5;
 
 /** Infinity and -Infinity, which JSON lacks. */
 const INF = 'I';
@@ -66,7 +66,7 @@ export function encodeState(s: KeyState): string {
     // input count (2)
     s.inputCount.estimated,
     s.inputCount.counted,
-    // acceleration (15), then its meter
+    // acceleration (20), then its meter
     a.slotAt,
     a.slot,
     a.firstAt,
@@ -82,6 +82,11 @@ export function encodeState(s: KeyState): string {
     a.closedUntil,
     a.probeAt,
     num(a.openedAt),
+    num(a.ceiling),
+    num(a.ceilingCut),
+    num(a.ceilingCutAt),
+    a.ceilingAt,
+    a.peak,
     a.admitted.length,
     ...a.admitted,
   ];
@@ -142,6 +147,11 @@ export function decodeState(text: string | null | undefined): KeyState | undefin
     closedUntil: n(),
     probeAt: n(),
     openedAt: n(),
+    ceiling: n(),
+    ceilingCut: n(),
+    ceilingCutAt: n(),
+    ceilingAt: n(),
+    peak: n(),
   };
   const slots = n();
   const admitted = new Float64Array(slots);
