@@ -16,7 +16,7 @@
  *   attempts in flight drops to what was in flight when it went, and the rate is left as it is: a
  *   cap that grows while used grows only while the client keeps it full, and a rate cut to the
  *   last second's average would keep it half empty. The ceiling grows as the rate does, to at most
- *   {@link HEADROOM} × the most the API admitted at once; a refusal within it is the rate's.
+ *   {@link HEADROOM} × the most in flight now or admitted at once; a refusal within it is the rate's.
  * - While calls wait, the rate grows (at first ×{@link GROWTH_PER_S} per second), to at most
  *   {@link HEADROOM} × the rate dispatched over the last second (calls held by another limit do not
  *   grow an allowance nobody uses).
@@ -163,9 +163,9 @@ function refill(s: AccelerationState, now: number): void {
 /**
  * Lets the rate grow while calls wait (`saturated`) and the gate is open: by the growth in force,
  * per second since last counted. A rate nobody waits for does not grow: an allowance that grows
- * with use does not grow without it.
+ * with use does not grow without it. The ceiling grows the same way, `inFlight` attempts in flight.
  */
-export function growRate(s: AccelerationState, now: number, saturated: boolean): void {
+export function growRate(s: AccelerationState, now: number, saturated: boolean, inFlight = 0): void {
   if (!s.armed || now <= s.rateAt) return;
   if (saturated && s.closedUntil === 0) {
     refill(s, now);
@@ -178,7 +178,9 @@ export function growRate(s: AccelerationState, now: number, saturated: boolean):
   s.rateAt = now;
   if (saturated && s.ceiling < Infinity && now > s.ceilingAt) {
     s.ceiling *= growthPerSecond(s, now) ** ((now - s.ceilingAt) / 1000);
-    s.ceiling = Math.min(s.ceiling, Math.max(s.ceilingCut, HEADROOM * s.peak));
+    // Within reach of what is in flight (or was admitted at once): calls of seconds would hold
+    // it to the cut until their answers came back.
+    s.ceiling = Math.min(s.ceiling, Math.max(s.ceilingCut, HEADROOM * Math.max(s.peak, inFlight)));
   }
   s.ceilingAt = now;
 }

@@ -181,5 +181,5 @@ export function grow(state: KeyState, now: number, saturated: boolean, s: Limite
     state.concurrency = noteAnswering(state.concurrency);
   }
   state.concurrency = growConcurrency(state.concurrency, s, now, saturated);
-  growRate(state.acceleration, now, saturated);
+  growRate(state.acceleration, now, saturated, state.inFlight);
 }
