@@ -268,6 +268,7 @@ let mergedVariants = selectedVariants;
 let matrixTotalMs = matrixMs;
 let variantsTotalMs = variantsMs;
 let mergedReps = reps;
+let mergedVariantReps = variantReps;
 const notes = [];
 if (values.merge) {
   const { readFileSync } = await import('node:fs');
@@ -287,6 +288,9 @@ if (values.merge) {
   variantsTotalMs = prev.variantsMs ?? variantsTotalMs;
   totalMs = prev.totalMs ?? totalMs;
   mergedReps = Math.max(reps, prev.reps ?? reps);
+  // The variants' repetitions are those kept: a run without variants leaves them as they were.
+  const variantRuns = new Set(results.filter((r) => r.variant).map((r) => r.rep));
+  mergedVariantReps = Math.max(variantRuns.size ? variantReps : 0, prev.variantReps ?? 0) || variantReps;
   if (!overhead && prev.overhead) overhead = prev.overhead;
   if (!scale && prev.scale) scale = prev.scale;
   const rerun = [...new Set(results.map((r) => r.cell))];
@@ -317,7 +321,7 @@ const context = {
   quick,
   timeScale,
   reps: mergedReps,
-  variantReps,
+  variantReps: mergedVariantReps,
   args,
   revision,
   totalMs,

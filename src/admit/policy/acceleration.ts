@@ -238,7 +238,7 @@ export function accelerationRefused(
   wait: { readonly ms?: number | undefined; readonly precise?: boolean | undefined } = {},
   inFlightAt?: number,
 ): void {
-  const armed = s.armed;
+  const wasArmed = s.armed;
   s.armed = true;
   if (refusedAt <= s.eventAt) {
     // The same event: its other refusals come back, and what the API admitted was less.
@@ -248,7 +248,7 @@ export function accelerationRefused(
   if (inFlightCap(s, refusedAt, inFlightAt)) {
     // The ceiling drops to what was in flight, and grows more slowly for a while (once per event:
     // attempts sent before the cut are of it). The rate is not what the API refused: left as it is.
-    if (armed && refusedAt > s.ceilingCutAt) slowGrowth(s, now);
+    if (wasArmed && refusedAt > s.ceilingCutAt) slowGrowth(s, now);
     return cutCeiling(s, inFlightAt!, now);
   }
   // Never cut: a cold start's overshoot (no sign that the growth in force is too fast), or the
@@ -290,11 +290,13 @@ function inFlightCap(s: AccelerationState, refusedAt: number, inFlightAt: number
   return s.ceiling === Infinity || refusedAt <= s.ceilingCutAt || inFlightAt + 1 > s.ceilingCut;
 }
 
+/** A new event of growing past what the API admits: growth slows (see {@link SLOW_DOWN}). */
 function slowGrowth(s: AccelerationState, now: number): void {
   growthPerSecond(s, now);
   s.logGrowth = Math.max(Math.log(MIN_GROWTH_PER_S), s.logGrowth * SLOW_DOWN);
 }
 
+/** The ceiling drops to the attempts in flight (a whole number) when a refused one went. */
 function cutCeiling(s: AccelerationState, inFlightAt: number, now: number): void {
   s.ceiling = s.ceilingCut = Math.max(1, Math.min(Math.floor(s.ceiling), inFlightAt));
   s.ceilingAt = s.ceilingCutAt = now;

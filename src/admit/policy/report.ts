@@ -4,9 +4,9 @@
  * concurrency limit grow, end outages and open a closed acceleration gate; throttles cut. A
  * rate-limit 429 (a bucket is empty) holds the key+model for its `retry-after`; an acceleration
  * refusal holds nothing (the refused call waits its own `retry-after`): it cuts the acceleration
- * gate's rate to what the API was admitting, and that level keeps flowing. Deterministic
- * transitions on a {@link KeyState}: no I/O, no timers; the clock and the random source are
- * parameters.
+ * gate's rate to what the API was admitting (or sets its ceiling on attempts in flight), and that
+ * level keeps flowing. Deterministic transitions on a {@link KeyState}: no I/O, no timers; the
+ * clock and the random source are parameters.
  */
 import type { Throttle } from '../../classify/classify.js';
 import type { SeenBuckets } from '../../attempt/rate-limit-headers.js';
@@ -120,8 +120,9 @@ export function reportThrottle(
   state.quietSince = now;
   // A refused attempt was admitted by nothing: it leaves the admitted count.
   if (refused && throttle !== 'overload') forget(state.acceleration, refused.at, now);
-  // The rate it cuts to bounds what is in flight too (admitted rate × call duration): the
-  // concurrency limit is left to the throttles that say the API is short of room.
+  // The rate it cuts to bounds what is in flight too (admitted rate × call duration), and an
+  // in-flight cap gets its own ceiling: the concurrency limit is left to the throttles that say the
+  // API is short of room.
   if (throttle === 'acceleration') {
     return accelerationRefused(state.acceleration, refused?.at ?? now, now, retryAfter, refused?.inFlight);
   }
