@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { initialKeyState, type KeyState, type LimiterSettings } from '../../src/admit/key-state.js';
 import { admitWait, dispatch } from '../../src/admit/policy/admit.js';
+import { decideAdmit, SLOT_POLL_MS } from '../../src/admit/store/decide.js';
 import { levelAt } from '../../src/admit/policy/buckets.js';
 import {
   cutConcurrency,
@@ -351,5 +352,26 @@ describe("slow start's health rule", () => {
     expect(state.concurrency.limit).toBe(4);
     grow(state, 100, true, s); // a step is a quarter interval
     expect(state.concurrency.limit).toBe(4);
+  });
+});
+
+describe('the admission decision', () => {
+  it('a call waiting under the in-flight ceiling waits for a slot: a shared store wakes it when any process gives one back', () => {
+    const state = initialKeyState(s, 0);
+    const request = { cost: ONE, maxPacingMs: 60_000 };
+    for (let k = 0; k < 3; k++) reportSuccess(state, dispatch(state, ONE, 0, s.rampIntervalMs), 50, s, true);
+    // Refused with 3 others in flight, more than the API ever admitted with: a ceiling of 3.
+    const refused = dispatch(state, ONE, 60, s.rampIntervalMs);
+    reportThrottle(state, 'acceleration', { ms: 1000 }, refused, 62, s, half);
+    expect(state.acceleration.ceiling).toBe(3);
+    // A shared store counts the organization's leases (`inUse`, and the state's count with them):
+    // 3 in flight, the ceiling reached; 2, room for one.
+    state.inFlight = 3;
+    expect(decideAdmit(state, 70, request, s.rampIntervalMs, 3)).toEqual({
+      waitMs: SLOT_POLL_MS,
+      forSlot: true,
+    });
+    state.inFlight = 2;
+    expect(decideAdmit(state, 70, request, s.rampIntervalMs, 2).dispatch).toBeDefined();
   });
 });

@@ -15,8 +15,9 @@ export type Decision =
   | { readonly dispatch?: undefined; readonly waitMs: number; readonly forSlot: boolean };
 
 /**
- * Admits `request` at `now` when a slot is free (`inUse` below the concurrency limit; the memory
- * store's slots are its queue's, so it passes 0) and nothing else is in the way.
+ * Admits `request` at `now` when a slot is free (`inUse` below the concurrency limit and the
+ * acceleration gate's ceiling; the memory store's slots are its queue's, so it passes 0, and its
+ * waiters for the ceiling are woken by the answers) and nothing else is in the way.
  */
 export function decideAdmit(
   state: KeyState,
@@ -25,7 +26,10 @@ export function decideAdmit(
   intervalMs: number,
   inUse: number,
 ): Decision {
-  if (inUse >= state.concurrency.limit) return { waitMs: SLOT_POLL_MS, forSlot: true };
+  // The acceleration gate's ceiling on attempts in flight is room too: a shared store's processes
+  // are woken when any of them gives a slot back, not a pacing wait later.
+  if (inUse >= state.concurrency.limit || inUse + 1 > state.acceleration.ceiling)
+    return { waitMs: SLOT_POLL_MS, forSlot: true };
   const wait = admitWait(state, request.cost, now, request.maxPacingMs);
   if (wait > 0) return { waitMs: wait, forSlot: false };
   return { dispatch: dispatch(state, request.cost, now, intervalMs) };
