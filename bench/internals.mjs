@@ -1,8 +1,9 @@
 // A read-only window on the gateway's limiter state, for diagnosis: the acceleration gate's rate,
-// whether it is armed or closed, its ceiling on attempts in flight, the attempts in flight. The public `gateway.limiters()` snapshot
-// has the concurrency limit, slots, queue and hold but not the gate, so this watches the private
-// admissions as the registry hands them out (.dist/admit/registry.js, the same module instance the
-// gateway uses). It never writes to them. If the private shape changes, the fields read as absent.
+// whether it is armed or closed, its ceiling on attempts in flight, the attempts in flight. The
+// public `gateway.limiters()` snapshot has the concurrency limit, slots, queue and hold but not the
+// gate, so this watches the private admissions as the registry hands them out
+// (.dist/admit/registry.js, the same module instance the gateway uses). It never writes to them. If
+// the private shape changes, the fields read as absent.
 import { levelAt } from './.dist/admit/policy/buckets.js';
 import { Registry } from './.dist/admit/registry.js';
 

@@ -2,9 +2,8 @@
 // One run of one cell and strategy, printed as a timeline: per 250 ms (real), successes, attempts
 // by status, the strategy's concurrency limit, slots taken, queue, HTTP attempts in flight, a
 // retry-after hold, and for the gateway its acceleration gate (rate per real second, closed, its
-// ceiling on attempts in flight) and
-// the simulator's view (attempts admitted in the bin, admitted attempts in flight). For diagnosing
-// a result in RESULTS.md. Builds bench/.dist first (--no-build: use the last one).
+// ceiling on attempts in flight) and the simulator's view (attempts admitted in the bin, admitted
+// attempts in flight). For diagnosing a result in RESULTS.md. Builds bench/.dist first (--no-build: use the last one).
 //
 //   node bench/timeline.mjs <workload/mechanism | variant/mechanism/param=value> [strategy] [--quick] [--rep N] [--time-scale K] [--no-build]
 import { parseArgs } from 'node:util';
