@@ -289,8 +289,10 @@ if (values.merge) {
   totalMs = prev.totalMs ?? totalMs;
   mergedReps = Math.max(reps, prev.reps ?? reps);
   // The variants' repetitions are those kept: a run without variants leaves them as they were.
-  const variantRuns = new Set(results.filter((r) => r.variant).map((r) => r.rep));
-  mergedVariantReps = Math.max(variantRuns.size ? variantReps : 0, prev.variantReps ?? 0) || variantReps;
+  mergedVariantReps =
+    results.some((r) => r.variant) ?
+      Math.max(variantReps, prev.variantReps ?? 0)
+    : (prev.variantReps ?? variantReps);
   if (!overhead && prev.overhead) overhead = prev.overhead;
   if (!scale && prev.scale) scale = prev.scale;
   const rerun = [...new Set(results.map((r) => r.cell))];

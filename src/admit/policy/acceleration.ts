@@ -169,20 +169,34 @@ export function growRate(s: AccelerationState, now: number, saturated: boolean, 
   if (!s.armed || now <= s.rateAt) return;
   if (saturated && s.closedUntil === 0) {
     refill(s, now);
-    s.rate *= growthPerSecond(s, now) ** ((now - s.rateAt) / 1000);
     // Calls may wait for another limit (slots, a bucket) while the gate is not what holds them: the
     // rate then stays within reach of what is dispatched, so a later refusal cannot let a burst
     // through at a rate never tried.
-    s.rate = Math.min(s.rate, Math.max(s.cutRate, HEADROOM * admittedRate(s, now)));
+    s.rate = grown(s, s.rate, s.rateAt, now, s.cutRate, admittedRate(s, now));
   }
   s.rateAt = now;
   if (saturated && s.ceiling < Infinity && now > s.ceilingAt) {
-    s.ceiling *= growthPerSecond(s, now) ** ((now - s.ceilingAt) / 1000);
     // Within reach of what is in flight (or was admitted at once): calls of seconds would hold
     // it to the cut until their answers came back.
-    s.ceiling = Math.min(s.ceiling, Math.max(s.ceilingCut, HEADROOM * Math.max(s.peak, inFlight)));
+    s.ceiling = grown(s, s.ceiling, s.ceilingAt, now, s.ceilingCut, Math.max(s.peak, inFlight));
   }
   s.ceilingAt = now;
+}
+
+/**
+ * `level` grown by the growth in force from `since` to `now`, to at most the larger of `kept` (the
+ * level the last event cut to) and {@link HEADROOM} × `reach` (what is in use).
+ */
+function grown(
+  s: AccelerationState,
+  level: number,
+  since: number,
+  now: number,
+  kept: number,
+  reach: number,
+): number {
+  const within = Math.max(kept, HEADROOM * reach);
+  return Math.min(level * growthPerSecond(s, now) ** ((now - since) / 1000), within);
 }
 
 /** How far past the rate dispatched over the last second the gate's rate may grow. */
